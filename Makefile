@@ -1,0 +1,66 @@
+# flaskstack.deploy: `make demo` deploys the sample app onto a local stand-in VPS over SSH;
+# `make test` lints and runs every Molecule scenario. Both set up everything they need.
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+# The collection is found from this checkout (as flaskstack.deploy) by ansible, ansible-lint and molecule.
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
+export XDG_CACHE_HOME := $(CURDIR)/.cache
+export MOLECULE_NO_LOG := false
+SCENARIOS ?= default uwsgi
+
+.PHONY: help venv collection docker images lint galaxy test quick demo demo-clean clean
+
+help:
+	@echo "make demo   deploy the sample app onto a local Debian container reached over SSH"
+	@echo "make test   lint, then every Molecule scenario ($(SCENARIOS))"
+	@echo "make quick  lint, then the uwsgi scenario only (one host), for iterating"
+	@echo "make lint   yamllint, ansible-lint --profile production, spec/defaults check, galaxy build"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+collection:
+	@mkdir -p .cache/collections/ansible_collections/flaskstack
+	@ln -sfn ../../../.. .cache/collections/ansible_collections/flaskstack/deploy
+
+docker:
+	bash scripts/ensure-docker.sh
+
+images: docker
+	bash scripts/build-images.sh bookworm trixie
+
+lint: venv collection
+	yamllint -s .
+	ansible-lint --profile production
+	python3 scripts/check_specs.py
+	python3 -m pytest -q -p no:cacheprovider tests/unit
+	$(MAKE) --no-print-directory galaxy
+
+galaxy: venv
+	bash scripts/check-galaxy.sh
+
+test: lint images
+	@set -e; for s in $(SCENARIOS); do \
+	  echo "=== molecule test -s $$s ==="; start=$$SECONDS; \
+	  molecule test -s $$s; \
+	  echo "=== scenario $$s passed in $$((SECONDS - start)) s ==="; \
+	done
+
+quick: lint images
+	molecule test -s uwsgi
+
+demo: venv collection images
+	bash scripts/demo.sh
+
+demo-clean:
+	bash scripts/demo.sh --destroy
+
+clean: demo-clean
+	-for s in $(SCENARIOS); do molecule destroy -s $$s; done
+	rm -rf .cache .ansible

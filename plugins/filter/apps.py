@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 flaskstack maintainers. MIT License (see LICENSE).
+"""The app description (``flaskstack_apps``): validation and the layout derived from it.
+
+Every path, user, socket and unit name of an app is derived here, once; ``playbooks/site.yml``
+hands the result to the roles. Nothing here touches a host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import posixpath
+import re
+
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # pragma: no cover - only when imported outside Ansible (unit tests)
+    AnsibleFilterError = ValueError
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+# module:callable, module.sub:callable, or an app factory call module:create_app('x', debug=False)
+ENTRY_RE = re.compile(r"^%s(\.%s)*:%s(\(.*\))?$" % (IDENT, IDENT, IDENT))
+ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DOMAIN_RE = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+URL_PREFIX_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+SERVERS = ("gunicorn", "uwsgi")
+KNOWN_KEYS = (
+    "name", "repo", "version", "entry", "server", "domains", "env", "secret_env", "static",
+    "requirements", "packages", "server_options",
+)
+# Names that would collide with a system account or a system unit on Debian.
+RESERVED_NAMES = frozenset((
+    "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+    "backup", "list", "irc", "gnats", "nobody", "nogroup", "sshd", "ssh", "nginx", "systemd", "dbus",
+    "messagebus", "cron", "docker", "sudo", "admin", "staff", "adm", "users", "git", "postgres",
+    "mysql", "redis", "uwsgi", "gunicorn", "flaskstack", "getty", "network", "networking",
+))
+
+
+def _is_str(value):
+    return isinstance(value, str) and value != ""
+
+
+def _relative_path_ok(path):
+    if not _is_str(path) or path.startswith("/"):
+        return False
+    return ".." not in path.split("/")
+
+
+def _app_label(index, app):
+    name = app.get("name") if isinstance(app, dict) else None
+    if isinstance(name, str) and name:
+        return "flaskstack_apps[%d] (app '%s')" % (index, name)
+    return "flaskstack_apps[%d]" % index
+
+
+def _env_errors(label, key, value):
+    """Errors of an env mapping. Values are never quoted: they may be secrets."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return ["%s: '%s' must be a mapping of variable names to values" % (label, key)]
+    errors = []
+    for var, val in value.items():
+        if not isinstance(var, str) or not ENV_KEY_RE.match(var):
+            errors.append("%s: '%s' has an invalid variable name %r (letters, digits, _; not a digit first)"
+                          % (label, key, var))
+        elif isinstance(val, (dict, list)) or val is None:
+            errors.append("%s: '%s.%s' must be a string, a number or a boolean" % (label, key, var))
+    return errors
+
+
+def app_errors(apps):
+    """Return a list of human-readable errors in an app description list (empty when valid).
+
+    Each message names the app and the key. Values of ``secret_env`` never appear in a message.
+    """
+    if not isinstance(apps, list):
+        return ["flaskstack_apps must be a list of app descriptions, got %s" % type(apps).__name__]
+    if not apps:
+        return ["flaskstack_apps is empty: describe at least one app"]
+    errors = []
+    seen = {}
+    catch_all = []
+    for index, app in enumerate(apps):
+        label = _app_label(index, app)
+        if not isinstance(app, dict):
+            errors.append("%s must be a mapping" % label)
+            continue
+        unknown = sorted(set(app) - set(KNOWN_KEYS))
+        if unknown:
+            errors.append("%s: unknown key(s) %s (known keys: %s)"
+                          % (label, ", ".join(repr(k) for k in unknown), ", ".join(KNOWN_KEYS)))
+        name = app.get("name")
+        if not _is_str(name):
+            errors.append("%s: 'name' is required" % label)
+        elif not NAME_RE.match(name):
+            errors.append("%s: 'name' must match ^[a-z][a-z0-9_]*$ (it names the system user, the unit and the paths)"
+                          % label)
+        elif len(name) > 30:
+            errors.append("%s: 'name' must be at most 30 characters (it names a system user)" % label)
+        elif name in RESERVED_NAMES:
+            errors.append("%s: 'name' %r is reserved: it would collide with a system account or unit" % (label, name))
+        elif name in seen:
+            errors.append("%s: 'name' %r is already used by flaskstack_apps[%d]: app names must be unique"
+                          % (label, name, seen[name]))
+        else:
+            seen[name] = index
+
+        repo = app.get("repo")
+        if not _is_str(repo):
+            errors.append("%s: 'repo' is required (a git URL, or a path on the host)" % label)
+        elif any(c.isspace() for c in repo):
+            errors.append("%s: 'repo' must not contain white space" % label)
+
+        version = app.get("version", "HEAD")
+        if not isinstance(version, (str, int)) or str(version).strip() == "" or any(c.isspace() for c in str(version)):
+            errors.append("%s: 'version' must be a branch, a tag or a commit" % label)
+
+        entry = app.get("entry")
+        if not _is_str(entry):
+            errors.append("%s: 'entry' is required ('module:callable' or 'module:create_app()')" % label)
+        elif not ENTRY_RE.match(entry):
+            errors.append("%s: 'entry' %r must be 'module:callable' or an app factory 'module:create_app()'"
+                          % (label, entry))
+
+        server = app.get("server", "gunicorn")
+        if server not in SERVERS:
+            errors.append("%s: 'server' %r is not supported (choose one of: %s)" % (label, server, ", ".join(SERVERS)))
+
+        domains = app.get("domains", [])
+        if not isinstance(domains, list) or not all(_is_str(d) and DOMAIN_RE.match(d) for d in domains):
+            errors.append("%s: 'domains' must be a list of host names such as example.com or *.example.com" % label)
+        elif not domains:
+            catch_all.append(label)
+
+        errors.extend(_env_errors(label, "env", app.get("env")))
+        errors.extend(_env_errors(label, "secret_env", app.get("secret_env")))
+        env, secret_env = app.get("env"), app.get("secret_env")
+        if isinstance(env, dict) and isinstance(secret_env, dict):
+            both = sorted(set(env) & set(secret_env))
+            if both:
+                errors.append("%s: %s set in both 'env' and 'secret_env'" % (label, ", ".join(both)))
+
+        static = app.get("static", [])
+        if not isinstance(static, list):
+            errors.append("%s: 'static' must be a list of {url, path}" % label)
+        else:
+            urls = set()
+            for pos, item in enumerate(static):
+                where = "%s: 'static[%d]'" % (label, pos)
+                if not isinstance(item, dict) or set(item) != {"url", "path"}:
+                    errors.append("%s must be a mapping with exactly the keys 'url' and 'path'" % where)
+                    continue
+                url = item["url"]
+                if not _is_str(url) or not URL_PREFIX_RE.match(url) or "/../" in url + "/" or url.rstrip("/") == "":
+                    errors.append("%s.url must be a URL prefix such as /static (not /)" % where)
+                elif url.rstrip("/") in urls:
+                    errors.append("%s.url %r is listed twice" % (where, url))
+                else:
+                    urls.add(url.rstrip("/"))
+                if not _relative_path_ok(item["path"]):
+                    errors.append("%s.path must be a directory of the checkout, relative and without '..'" % where)
+
+        requirements = app.get("requirements")
+        if requirements is not None and not _relative_path_ok(requirements):
+            errors.append("%s: 'requirements' must be a file of the checkout, relative and without '..'" % label)
+        packages = app.get("packages", [])
+        if not isinstance(packages, list) or not all(_is_str(p) for p in packages):
+            errors.append("%s: 'packages' must be a list of Debian package names" % label)
+        if not isinstance(app.get("server_options", {}), dict):
+            errors.append("%s: 'server_options' must be a mapping of server settings" % label)
+
+    if len(catch_all) > 1:
+        errors.append("%s have no 'domains': only one app per host may answer requests for any host name"
+                      % " and ".join(catch_all))
+    return errors
+
+
+def app_layout(apps, base_dir, web_user):
+    """Normalise the app descriptions and derive every name and path the roles need.
+
+    ``secret_env`` is left out on purpose: the result is looped over and may be printed.
+    """
+    errors = app_errors(apps)
+    if errors:
+        raise AnsibleFilterError("invalid flaskstack_apps:\n- " + "\n- ".join(errors))
+    layout = []
+    for app in apps:
+        name = app["name"]
+        root = posixpath.join(base_dir, name)
+        src_dir = posixpath.join(root, "src")
+        config_dir = posixpath.join("/etc/flaskstack", name)
+        layout.append({
+            "name": name,
+            "user": name,
+            "group": name,
+            "repo": app["repo"],
+            "version": str(app.get("version", "HEAD")),
+            "entry": app["entry"],
+            "server": app.get("server", "gunicorn"),
+            "domains": list(app.get("domains", [])),
+            "env": dict(app.get("env") or {}),
+            "requirements": app.get("requirements", ""),
+            "packages": list(app.get("packages", [])),
+            "server_options": dict(app.get("server_options", {})),
+            "static": [
+                {"url": s["url"].rstrip("/") + "/", "path": posixpath.join(src_dir, s["path"].strip("/")) + "/"}
+                for s in app.get("static", [])
+            ],
+            "root": root,
+            "src_dir": src_dir,
+            "venv": posixpath.join(root, "venv"),
+            "config_dir": config_dir,
+            "env_file": posixpath.join(config_dir, "env"),
+            "unit": name,
+            "socket": "/run/flaskstack/%s.sock" % name,
+            "socket_group": web_user,
+            "runtime_dir": "flaskstack/%s" % name,
+            "state_dir": "flaskstack/%s" % name,
+        })
+    return layout
+
+
+def nginx_sites(layout):
+    """The nginx role's ``nginx_sites`` for a layout made by ``app_layout``."""
+    return [
+        {
+            "name": app["name"],
+            "domains": app["domains"],
+            "protocol": "uwsgi" if app["server"] == "uwsgi" else "http",
+            "upstream_servers": ["unix:%s" % app["socket"]],
+            "static": app["static"],
+        }
+        for app in layout
+    ]
+
+
+class FilterModule(object):
+    """flaskstack app description filters."""
+
+    def filters(self):
+        return {
+            "app_errors": app_errors,
+            "app_layout": app_layout,
+            "nginx_sites": nginx_sites,
+        }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Build the systemd-capable Debian images the Molecule scenarios and the demo run on, on a
+# machine with no container registry: debootstrap (minbase) -> docker import -> a small layer
+# that trusts this machine's CA bundle (the network may inspect TLS; pip inside needs it).
+# Images are reused when present; --force rebuilds them.
+#
+# Usage: scripts/build-images.sh [--force] [SUITE...]      (default: bookworm trixie)
+# Images: flaskstack/debian-base:SUITE (debootstrap) and flaskstack/debian-systemd:SUITE (final).
+set -euo pipefail
+
+BASE_REPO=${BASE_REPO:-flaskstack/debian-base}
+IMAGE_REPO=${IMAGE_REPO:-flaskstack/debian-systemd}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${SECURITY_MIRROR:-http://security.debian.org/debian-security}
+CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+WORKDIR=${WORKDIR:-/var/tmp/flaskstack-images}
+INCLUDE=${INCLUDE:-systemd,systemd-sysv,python3,python3-apt,sudo,iproute2,procps,ca-certificates}
+FORCE=0 SUITES=()
+for a in "$@"; do
+  case $a in
+    --force) FORCE=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -*) echo "unknown option $a" >&2; exit 2 ;;
+    *) SUITES+=("$a") ;;
+  esac
+done
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(bookworm trixie)
+
+log() { printf '[build-images %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+docker info >/dev/null 2>&1 || { echo "no Docker engine answers (run scripts/ensure-docker.sh)" >&2; exit 1; }
+[ -r "$CA_BUNDLE" ] || { echo "CA bundle $CA_BUNDLE not readable" >&2; exit 1; }
+
+build_base() {
+  local suite=$1 root="$WORKDIR/rootfs-$1" t0=$SECONDS
+  if [ "$FORCE" = 0 ] && have_image "$BASE_REPO:$suite"; then return 0; fi
+  if ! command -v debootstrap >/dev/null; then
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
+  fi
+  rm -rf "$root"; mkdir -p "$root"
+  log "$suite: debootstrap --variant=minbase"
+  if ! debootstrap --variant=minbase --include="$INCLUDE" "$suite" "$root" "$MIRROR" \
+      >"$WORKDIR/debootstrap-$suite.log" 2>&1; then
+    tail -20 "$WORKDIR/debootstrap-$suite.log" >&2; return 1
+  fi
+  # apt sources like a real host: the suite, -updates and -security.
+  printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
+    "$MIRROR" "$suite" "$MIRROR" "$suite" "$SECURITY_MIRROR" "$suite" >"$root/etc/apt/sources.list"
+  rm -f "$root/etc/apt/sources.list.d/debian.sources"
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/log/*.log
+  : >"$root/etc/machine-id"   # systemd generates one at boot
+  tar -C "$root" -c . | docker import -c 'CMD ["/lib/systemd/systemd"]' - "$BASE_REPO:$suite" >/dev/null
+  rm -rf "$root"
+  log "$suite: base built in $((SECONDS - t0)) s"
+}
+
+build_final() {
+  local suite=$1 ctx="$WORKDIR/ctx-$1"
+  if [ "$FORCE" = 0 ] && have_image "$IMAGE_REPO:$suite"; then
+    log "$suite: reusing $IMAGE_REPO:$suite"; return 0
+  fi
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  cp "$CA_BUNDLE" "$ctx/host-ca-bundle.crt"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $BASE_REPO:$suite
+COPY host-ca-bundle.crt /usr/local/share/ca-certificates/host-ca-bundle.crt
+# mtime 0 on the emptied apt lists: apt's cache_valid_time must not take them for fresh.
+RUN update-ca-certificates >/dev/null 2>&1 && touch -d @0 /var/lib/apt/lists
+ENV container=docker
+STOPSIGNAL SIGRTMIN+3
+CMD ["/lib/systemd/systemd"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE_REPO:$suite" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  log "$suite: built $IMAGE_REPO:$suite"
+}
+
+mkdir -p "$WORKDIR"
+for s in "${SUITES[@]}"; do
+  build_base "$s"
+  build_final "$s"
+done
