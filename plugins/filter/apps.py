@@ -77,6 +77,8 @@ def app_errors(apps):
 
     Each message names the app and the key. Values of ``secret_env`` never appear in a message.
     """
+    if apps is None:
+        return ["flaskstack_apps is not defined: describe your apps in it (see the README)"]
     if not isinstance(apps, list):
         return ["flaskstack_apps must be a list of app descriptions, got %s" % type(apps).__name__]
     if not apps:

@@ -1,0 +1,135 @@
+"""Fixtures shared by every scenario. The app under test is the first of flaskstack_apps."""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def ansible_vars(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def app(ansible_vars):
+    """The first app of the scenario's flaskstack_apps, with the defaults the site playbook applies."""
+    described = dict(ansible_vars["flaskstack_apps"][0])
+    described.setdefault("server", "gunicorn")
+    name = described["name"]
+    described.update(
+        unit=name,
+        user=name,
+        socket="/run/flaskstack/%s.sock" % name,
+        config_dir="/etc/flaskstack/%s" % name,
+        env_file="/etc/flaskstack/%s/env" % name,
+        src_dir="/srv/flaskstack/%s/src" % name,
+        server_config="/etc/flaskstack/%s/%s"
+        % (name, "gunicorn.conf.py" if described["server"] == "gunicorn" else "uwsgi.ini"),
+    )
+    return described
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def __repr__(self):
+        return "<Response %s %r>" % (self.status, self.body[:200])
+
+
+def http_get(host, path, host_header, port=80):
+    """GET through nginx on the test host with curl; status 0 means no HTTP answer at all."""
+    cmd = host.run(
+        "curl -s -i --max-time 10 -H %s %s",
+        "Host: %s" % host_header, "http://127.0.0.1:%d%s" % (port, path),
+    )
+    if cmd.rc != 0 or not cmd.stdout:
+        return Response(0, {}, "curl rc=%d %s" % (cmd.rc, cmd.stderr))
+    head, _, body = cmd.stdout.replace("\r\n", "\n").partition("\n\n")
+    lines = head.split("\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    return Response(status, headers, body)
+
+
+@pytest.fixture
+def get(host, app):
+    """get(path, host_header=first domain) -> Response through nginx."""
+
+    def _get(path, host_header=None):
+        return http_get(host, path, host_header or app["domains"][0])
+
+    return _get
+
+
+def main_pid(host, unit):
+    return int(host.check_output("systemctl show -p MainPID --value %s.service", unit))
+
+
+def wait_until(predicate, timeout, interval=0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def journal(host, unit):
+    return host.run("journalctl -u %s --no-pager -n 40", unit).stdout
+
+
+@pytest.fixture
+def app_stopped(host, app):
+    """The app's service and its socket stopped (else the socket would start it again)."""
+    host.run_test("systemctl stop %s.socket %s.service", app["unit"], app["unit"])
+    try:
+        yield
+    finally:
+        host.run_test("systemctl start %s.socket %s.service", app["unit"], app["unit"])
+
+
+# Running the site playbook again from a test (bad input, secrets): against the Molecule
+# inventory, on one host.
+@pytest.fixture(scope="module")
+def run_site(host):
+    eph = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
+    project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    hostname = host.backend.get_hostname()
+
+    def _run(extra_vars, *args):
+        env = dict(os.environ)
+        env.update(
+            ANSIBLE_CONFIG=os.path.join(eph, "ansible.cfg"),
+            ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_CALLBACKS_ENABLED="",
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(extra_vars, handle)
+        try:
+            return subprocess.run(
+                ["ansible-playbook", "-i", os.path.join(eph, "inventory"), "--limit", hostname,
+                 "-e", "@" + handle.name, *args, "flaskstack.deploy.site"],
+                capture_output=True, text=True, env=env, timeout=900, check=False,
+            )
+        finally:
+            os.unlink(handle.name)
+
+    return _run
+
+
+def recap(output, hostname):
+    """The PLAY RECAP counters of one host, as a dict."""
+    match = re.search(r"^%s\s*:\s*(.*)$" % re.escape(hostname), output, re.M)
+    assert match, "no PLAY RECAP line for %s in:\n%s" % (hostname, output[-3000:])
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}

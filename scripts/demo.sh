@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# make demo: start a local Debian container that stands in for a VPS (sshd, a sudo user `admin`
+# with key login, as cloud images come), deploy the sample app onto it over SSH with
+# ansible-playbook and an inventory of the README's quick-start shape, and fetch the page through
+# nginx. Running it again reuses the container and changes nothing.
+#   scripts/demo.sh            deploy (or re-run)
+#   scripts/demo.sh --destroy  remove the demo container
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+SUITE=${DEMO_SUITE:-trixie}
+NAME=flaskstack-demo
+IMAGE=flaskstack/demo-vps:$SUITE
+STATE=.cache/demo
+INVENTORY=inventory/demo
+log() { printf '[demo] %s\n' "$*" >&2; }
+
+if [ "${1:-}" = --destroy ]; then
+  docker rm -f "$NAME" >/dev/null 2>&1 && log "removed $NAME" || true
+  exit 0
+fi
+
+command -v ssh >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-client >/dev/null; }
+mkdir -p "$STATE"
+
+# 1. An image like a cloud VPS: sshd, a sudo user with passwordless sudo, no acl package.
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  log "building $IMAGE (sshd + sudo user admin)"
+  ctx=$(mktemp -d)
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM flaskstack/debian-systemd:$SUITE
+RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-server \
+ && rm -rf /var/lib/apt/lists/* && touch -d @0 /var/lib/apt/lists \
+ && useradd --create-home --shell /bin/bash admin \
+ && printf 'admin ALL=(ALL) NOPASSWD:ALL\n' >/etc/sudoers.d/90-admin && chmod 0440 /etc/sudoers.d/90-admin \
+ && systemctl enable ssh
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" "$ctx" >/dev/null
+  rm -rf "$ctx"
+fi
+
+# 2. The VPS, with systemd as PID 1.
+if [ "$(docker inspect -f '{{.State.Running}}' "$NAME" 2>/dev/null)" != true ]; then
+  docker rm -f "$NAME" >/dev/null 2>&1 || true
+  log "starting the stand-in VPS $NAME ($SUITE)"
+  docker run -d --name "$NAME" --hostname vps1 \
+    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp:exec "$IMAGE" >/dev/null
+fi
+for _ in $(seq 60); do
+  state=$(docker exec "$NAME" systemctl is-system-running 2>/dev/null || true)
+  case $state in running|degraded) break ;; esac
+  sleep 1
+done
+IP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$NAME")
+
+# 3. Key login for admin, as a cloud provider sets it up.
+[ -f "$STATE/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C flaskstack-demo -f "$STATE/id_ed25519"
+docker exec -i "$NAME" bash -c 'install -d -m 0700 -o admin -g admin ~admin/.ssh &&
+  cat >~admin/.ssh/authorized_keys && chown admin:admin ~admin/.ssh/authorized_keys && chmod 0600 ~admin/.ssh/authorized_keys' \
+  <"$STATE/id_ed25519.pub"
+rm -f "$STATE/known_hosts"
+for _ in $(seq 30); do
+  ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$STATE/known_hosts" \
+    -i "$STATE/id_ed25519" "admin@$IP" true 2>/dev/null && break
+  sleep 1
+done
+
+# 4. An inventory of the quick-start shape (README), pointing at the stand-in VPS.
+mkdir -p "$INVENTORY/group_vars/all"
+cat >"$INVENTORY/hosts.yml" <<YAML
+---
+# Written by scripts/demo.sh: the README's quick-start inventory, pointing at the demo container.
+all:
+  vars:
+    ansible_user: admin
+    ansible_become: true
+    ansible_ssh_private_key_file: $here/$STATE/id_ed25519
+    ansible_ssh_common_args: -o UserKnownHostsFile=$here/$STATE/known_hosts
+  children:
+    web:
+      hosts:
+        vps1:
+          ansible_host: $IP
+    app:
+      hosts:
+        vps1:
+YAML
+cat >"$INVENTORY/group_vars/all/flaskstack.yml" <<'YAML'
+---
+# The sample app, published on the VPS as a bare git repository by molecule/shared/sample_repo.yml.
+flaskstack_apps:
+  - name: hello
+    repo: /srv/git/sample.git
+    version: main
+    entry: app:app
+    env:
+      APP_NAME: the flaskstack demo
+    secret_env:
+      SECRET_KEY: demo-only-secret
+    static:
+      - url: /static
+        path: static
+YAML
+
+# 5. Publish the sample app on the VPS (a git server stand-in), then deploy over SSH.
+export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1
+log "publishing the sample app as a git repository on the VPS"
+ansible-playbook -i "$INVENTORY/hosts.yml" molecule/shared/sample_repo.yml >"$STATE/publish.log" \
+  || { cat "$STATE/publish.log"; exit 1; }
+log "ansible-playbook -i $INVENTORY/hosts.yml flaskstack.deploy.site"
+start=$SECONDS
+ansible-playbook -i "$INVENTORY/hosts.yml" flaskstack.deploy.site | tee "$STATE/deploy.log" | sed -n '/PLAY RECAP/,$p'
+[ "${PIPESTATUS[0]}" = 0 ] || { tail -40 "$STATE/deploy.log"; exit 1; }
+log "deploy took $((SECONDS - start)) s"
+
+# 6. The page, fetched through nginx on the VPS.
+echo
+echo "The sample app runs at http://$IP/ (nginx -> gunicorn, as user hello):"
+echo "\$ curl http://$IP/"
+curl -fsS "http://$IP/"
+echo "\$ curl http://$IP/static/hello.txt"
+curl -fsS "http://$IP/static/hello.txt"
+echo
+echo "SSH in:  ssh -i $STATE/id_ed25519 -o UserKnownHostsFile=$STATE/known_hosts admin@$IP"
+echo "Remove:  make demo-clean"

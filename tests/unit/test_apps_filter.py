@@ -1,0 +1,79 @@
+"""Unit tests of the app description filters (plugins/filter/apps.py); no host needed."""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+spec = importlib.util.spec_from_file_location(
+    "apps", pathlib.Path(__file__).resolve().parents[2] / "plugins" / "filter" / "apps.py"
+)
+apps = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(apps)
+
+GOOD = {"name": "hello", "repo": "/srv/git/hello.git", "entry": "app:app"}
+
+
+def errors_of(**changes):
+    app = dict(GOOD, **changes)
+    return apps.app_errors([{k: v for k, v in app.items() if v is not None}])
+
+
+def test_minimal_app_is_valid():
+    assert apps.app_errors([GOOD]) == []
+
+
+@pytest.mark.parametrize("entry", ["app:app", "pkg.mod:application", "app:create_app()", "app:create_app('prod', debug=False)"])
+def test_entry_points_accepted(entry):
+    assert errors_of(entry=entry) == []
+
+
+@pytest.mark.parametrize(
+    "changes,fragment",
+    [
+        ({"entry": "app.app"}, "'entry'"),
+        ({"entry": "app:"}, "'entry'"),
+        ({"server": "apache"}, "'server' 'apache'"),
+        ({"repo": None}, "'repo' is required"),
+        ({"name": "Hello"}, "'name' must match"),
+        ({"name": "root"}, "reserved"),
+        ({"domains": "example.com"}, "'domains'"),
+        ({"env": {"1BAD": "x"}}, "invalid variable name"),
+        ({"static": [{"url": "/s", "path": "../x"}]}, "'static[0]'.path"),
+        ({"static": [{"url": "/", "path": "static"}]}, "'static[0]'.url"),
+        ({"envs": {}}, "unknown key(s) 'envs'"),
+    ],
+)
+def test_bad_input_is_named(changes, fragment):
+    errors = errors_of(**changes)
+    assert len(errors) == 1, errors
+    assert fragment in errors[0]
+    assert "flaskstack_apps[0]" in errors[0]
+
+
+def test_duplicate_names_and_two_catch_all_apps():
+    errors = apps.app_errors([GOOD, dict(GOOD)])
+    assert any("already used by flaskstack_apps[0]" in e for e in errors)
+    assert any("only one app per host may answer" in e for e in errors)
+
+
+def test_secret_values_never_appear_in_errors():
+    errors = errors_of(secret_env={"TOKEN": {"nested": "hunter2"}}, env={"TOKEN": "x"})
+    assert errors
+    assert not any("hunter2" in e for e in errors)
+
+
+def test_layout_derives_paths_and_drops_secrets():
+    layout = apps.app_layout([dict(GOOD, secret_env={"K": "v"}, static=[{"url": "/static", "path": "static/"}])],
+                             base_dir="/srv/flaskstack", web_user="www-data")
+    app = layout[0]
+    assert app["src_dir"] == "/srv/flaskstack/hello/src"
+    assert app["socket"] == "/run/flaskstack/hello.sock"
+    assert app["static"] == [{"url": "/static/", "path": "/srv/flaskstack/hello/src/static/"}]
+    assert "secret_env" not in app
+    assert apps.nginx_sites(layout)[0]["upstream_servers"] == ["unix:/run/flaskstack/hello.sock"]
+
+
+def test_layout_refuses_invalid_input():
+    with pytest.raises(Exception, match="'entry'"):
+        apps.app_layout([dict(GOOD, entry="nope")], base_dir="/srv", web_user="www-data")
