@@ -112,7 +112,6 @@ def run_site(host):
             ANSIBLE_COLLECTIONS_PATH=os.path.join(project, ".cache", "collections"),
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_FORCE_COLOR="0",
-            ANSIBLE_CALLBACKS_ENABLED="",
         )
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             json.dump(extra_vars, handle)

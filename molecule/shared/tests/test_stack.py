@@ -1,5 +1,6 @@
 """The deployed stack, as a user sees it: nginx in front, the app behind it, files and users."""
 
+import json
 import re
 
 import pytest
@@ -65,13 +66,19 @@ def test_hidden_files_are_not_served(get, path):
     assert "<center>nginx</center>" in response.body, "the refusal must come from nginx: %r" % response
 
 
-def test_app_sees_the_client_through_proxy_headers(host, get, app):
+def test_app_sees_the_client_address_through_nginx(host, get, app):
     response = get("/whoami")
     assert response.status == 200
-    seen = __import__("json").loads(response.body)
+    seen = json.loads(response.body)
     assert seen["uid"] == host.user(app["user"]).uid
     assert seen["uid"] != 0
-    assert seen["remote_addr"] == "127.0.0.1"
+    if app["server"] == "uwsgi":
+        # uwsgi_params hand nginx's $remote_addr to the app as REMOTE_ADDR.
+        assert seen["remote_addr"] == "127.0.0.1"
+    else:
+        # proxy_pass over a unix socket: the client address arrives in X-Forwarded-For.
+        assert seen["forwarded_for"] == "127.0.0.1"
+        assert seen["scheme"] == "http"
 
 
 def test_app_processes_run_as_the_app_user_never_root(host, app):

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""A small bounded load generator for the tests: N clients GET a URL for D seconds.
+
+Optionally runs a command (--during, e.g. `systemctl restart hello`) after --at seconds, while the
+clients keep going. Prints one JSON object: requests, failures (by reason), statuses, the command's
+exit code, and the bodies seen (distinct first lines, capped).
+"""
+
+import argparse
+import http.client
+import json
+import subprocess
+import threading
+import time
+from collections import Counter
+
+
+def client(args, deadline, results, lock):
+    conn = None
+    while time.monotonic() < deadline:
+        reason = None
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection(args.host, args.port, timeout=args.timeout)
+            conn.request("GET", args.path, headers={"Host": args.host_header})
+            response = conn.getresponse()
+            body = response.read()
+            status = response.status
+            if status != 200:
+                reason = "status %d" % status
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = None
+        except Exception as exc:  # every failure counts, whatever its kind
+            status, body, reason = 0, b"", type(exc).__name__
+            if conn is not None:
+                conn.close()
+            conn = None
+        with lock:
+            results["requests"] += 1
+            results["statuses"][status] += 1
+            if reason:
+                results["failures"][reason] += 1
+            first = body.split(b"\n", 1)[0].decode("utf-8", "replace")[:120]
+            if len(results["bodies"]) < 20 or first in results["bodies"]:
+                results["bodies"][first] += 1
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=80)
+    parser.add_argument("--path", default="/")
+    parser.add_argument("--host-header", required=True)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--during", default="")
+    parser.add_argument("--at", type=float, default=2.0)
+    args = parser.parse_args()
+
+    results = {"requests": 0, "failures": Counter(), "statuses": Counter(), "bodies": Counter()}
+    lock = threading.Lock()
+    start = time.monotonic()
+    deadline = start + args.duration
+    threads = [threading.Thread(target=client, args=(args, deadline, results, lock)) for _ in range(args.concurrency)]
+    for thread in threads:
+        thread.start()
+    command_rc = None
+    if args.during:
+        time.sleep(args.at)
+        command_rc = subprocess.run(args.during, shell=True, check=False).returncode
+    for thread in threads:
+        thread.join()
+    results["seconds"] = round(time.monotonic() - start, 2)
+    results["command_rc"] = command_rc
+    results["failed"] = sum(results["failures"].values())
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
