@@ -76,6 +76,7 @@ all:
   vars:
     ansible_user: admin
     ansible_become: true
+    ansible_python_interpreter: /usr/bin/python3
     ansible_ssh_private_key_file: $here/$STATE/id_ed25519
     ansible_ssh_common_args: -o UserKnownHostsFile=$here/$STATE/known_hosts
   children:
