@@ -39,6 +39,7 @@ lint: venv collection
 	yamllint -s .
 	ansible-lint --profile production
 	python3 scripts/check_specs.py
+	python3 scripts/role_readme.py --check
 	python3 -m pytest -q -p no:cacheprovider tests/unit
 	$(MAKE) --no-print-directory galaxy
 

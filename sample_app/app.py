@@ -33,7 +33,35 @@ def create_app(name=None):
             forwarded_for=request.headers.get("X-Forwarded-For"),
         )
 
+    if os.environ.get("SAMPLE_APP_PROBES") == "1":
+        _add_probes(app)
     return app
+
+
+def _add_probes(app):
+    """Sandbox probes for the tests only (enabled by SAMPLE_APP_PROBES=1): try to write or read a path
+    from inside the running service and report what the kernel said."""
+    from flask import request
+
+    @app.get("/probe/write")
+    def probe_write():
+        path = request.args["path"]
+        try:
+            with open(path, "w") as handle:
+                handle.write("written by the app\n")
+            return jsonify(ok=True, path=path)
+        except OSError as exc:
+            return jsonify(ok=False, path=path, errno=exc.errno, error=str(exc))
+
+    @app.get("/probe/read")
+    def probe_read():
+        path = request.args["path"]
+        try:
+            with open(path) as handle:
+                handle.read()
+            return jsonify(ok=True, path=path)
+        except OSError as exc:
+            return jsonify(ok=False, path=path, errno=exc.errno, error=str(exc))
 
 
 app = create_app()

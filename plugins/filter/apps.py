@@ -29,7 +29,11 @@ SERVERS = ("gunicorn", "uwsgi")
 KNOWN_KEYS = (
     "name", "repo", "version", "entry", "server", "domains", "env", "secret_env", "static",
     "requirements", "packages", "server_options",
+    "tls", "hsts", "maintenance", "allow", "deny", "restricted", "csp", "nginx_snippet",
 )
+TLS_MODES = ("off", "self_signed", "acme")
+# An IPv4/IPv6 address or network, as nginx's allow/deny take them.
+ADDRESS_RE = re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?|[0-9A-Fa-f:]+(/[0-9]{1,3})?)$")
 # Names that would collide with a system account or a system unit on Debian.
 RESERVED_NAMES = frozenset((
     "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
@@ -69,6 +73,49 @@ def _env_errors(label, key, value):
                           % (label, key, var))
         elif isinstance(val, (dict, list)) or val is None:
             errors.append("%s: '%s.%s' must be a string, a number or a boolean" % (label, key, var))
+    return errors
+
+
+def _address_list_ok(value):
+    return isinstance(value, list) and all(_is_str(a) and ADDRESS_RE.match(a) for a in value)
+
+
+def _nginx_errors(label, app):
+    """Errors of the keys that shape the app's nginx site."""
+    errors = []
+    tls = app.get("tls", "off")
+    if isinstance(tls, dict):
+        if set(tls) != {"cert", "key"} or not all(_is_str(v) for v in tls.values()):
+            errors.append("%s: 'tls' as a mapping needs exactly 'cert' and 'key' (files on the controller)" % label)
+    elif tls not in TLS_MODES:
+        errors.append("%s: 'tls' must be one of %s, or {cert, key}" % (label, ", ".join(TLS_MODES)))
+    elif tls != "off" and not app.get("domains"):
+        errors.append("%s: 'tls' needs 'domains' (the certificate names them)" % label)
+    for key in ("hsts", "maintenance"):
+        if not isinstance(app.get(key, False), bool):
+            errors.append("%s: '%s' must be true or false" % (label, key))
+    for key in ("allow", "deny"):
+        if not _address_list_ok(app.get(key, [])):
+            errors.append("%s: '%s' must be a list of addresses or networks (192.0.2.1, 10.0.0.0/8, 2001:db8::/32)"
+                          % (label, key))
+    restricted = app.get("restricted", [])
+    if not isinstance(restricted, list):
+        errors.append("%s: 'restricted' must be a list of {url, allow}" % label)
+    else:
+        for pos, item in enumerate(restricted):
+            where = "%s: 'restricted[%d]'" % (label, pos)
+            if not isinstance(item, dict) or set(item) != {"url", "allow"}:
+                errors.append("%s must be a mapping with exactly the keys 'url' and 'allow'" % where)
+            elif not _is_str(item["url"]) or not URL_PREFIX_RE.match(item["url"]) or item["url"].rstrip("/") == "":
+                errors.append("%s.url must be a URL prefix such as /admin" % where)
+            elif not _address_list_ok(item["allow"]) or not item["allow"]:
+                errors.append("%s.allow must be a non-empty list of addresses or networks" % where)
+    for key in ("csp", "nginx_snippet"):
+        value = app.get(key, "")
+        if not isinstance(value, str):
+            errors.append("%s: '%s' must be a string" % (label, key))
+    if "{" in app.get("csp", "") or '"' in str(app.get("csp", "")):
+        errors.append("%s: 'csp' must not contain braces or double quotes" % label)
     return errors
 
 
@@ -166,6 +213,8 @@ def app_errors(apps):
                 if not _relative_path_ok(item["path"]):
                     errors.append("%s.path must be a directory of the checkout, relative and without '..'" % where)
 
+        errors.extend(_nginx_errors(label, app))
+
         requirements = app.get("requirements")
         if requirements is not None and not _relative_path_ok(requirements):
             errors.append("%s: 'requirements' must be a file of the checkout, relative and without '..'" % label)
@@ -220,6 +269,15 @@ def app_layout(apps, base_dir, web_user):
             "unit": name,
             "socket": "/run/flaskstack/%s.sock" % name,
             "socket_group": web_user,
+            "tls": app.get("tls", "off"),
+            "hsts": app.get("hsts", False),
+            "maintenance": app.get("maintenance", False),
+            "allow": list(app.get("allow", [])),
+            "deny": list(app.get("deny", [])),
+            "restricted": [{"url": r["url"].rstrip("/") + "/", "allow": list(r["allow"])}
+                           for r in app.get("restricted", [])],
+            "csp": app.get("csp", ""),
+            "nginx_snippet": app.get("nginx_snippet", ""),
             "runtime_dir": "flaskstack/%s" % name,
             "state_dir": "flaskstack/%s" % name,
         })
@@ -235,6 +293,14 @@ def nginx_sites(layout):
             "protocol": "uwsgi" if app["server"] == "uwsgi" else "http",
             "upstream_servers": ["unix:%s" % app["socket"]],
             "static": app["static"],
+            "tls": app["tls"],
+            "hsts": app["hsts"],
+            "maintenance": app["maintenance"],
+            "allow": app["allow"],
+            "deny": app["deny"],
+            "restricted": app["restricted"],
+            "csp": app["csp"],
+            "snippet": app["nginx_snippet"],
         }
         for app in layout
     ]

@@ -33,6 +33,14 @@ def test_each_domain_reaches_the_app(get, app, index):
     assert get("/", app["domains"][index]).status == 200
 
 
+def test_every_app_answers_on_its_own_domain(ansible_vars, get):
+    for described in ansible_vars["flaskstack_apps"]:
+        name = (described.get("env") or {}).get("APP_NAME", described["name"])
+        response = get("/", described["domains"][0])
+        assert response.status == 200, response
+        assert response.body.startswith("Hello from %s " % name), response
+
+
 def test_unknown_host_name_is_refused(get):
     # The default server closes the connection without an answer (444).
     response = get("/", "unknown.example.test")
