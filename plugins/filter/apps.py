@@ -274,7 +274,7 @@ def app_layout(apps, base_dir, web_user):
             "maintenance": app.get("maintenance", False),
             "allow": list(app.get("allow", [])),
             "deny": list(app.get("deny", [])),
-            "restricted": [{"url": r["url"].rstrip("/") + "/", "allow": list(r["allow"])}
+            "restricted": [{"url": r["url"].rstrip("/"), "allow": list(r["allow"])}
                            for r in app.get("restricted", [])],
             "csp": app.get("csp", ""),
             "nginx_snippet": app.get("nginx_snippet", ""),

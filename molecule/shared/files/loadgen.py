@@ -21,7 +21,8 @@ def client(args, deadline, results, lock):
         reason = None
         try:
             if conn is None:
-                conn = http.client.HTTPConnection(args.host, args.port, timeout=args.timeout)
+                conn = http.client.HTTPConnection(args.host, args.port, timeout=args.timeout,
+                                                  source_address=(args.source, 0) if args.source else None)
             conn.request("GET", args.path, headers={"Host": args.host_header})
             response = conn.getresponse()
             body = response.read()
@@ -52,6 +53,7 @@ def main():
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--path", default="/")
     parser.add_argument("--host-header", required=True)
+    parser.add_argument("--source", default="", help="source address, e.g. 127.0.0.2")
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--timeout", type=float, default=30.0)

@@ -42,11 +42,12 @@ class Response:
         return "<Response %s %r>" % (self.status, self.body[:200])
 
 
-def http_get(host, path, host_header, port=80):
-    """GET through nginx on the test host with curl; status 0 means no HTTP answer at all."""
+def http_get(host, path, host_header, port=80, source="127.0.0.1"):
+    """GET through nginx on the test host with curl, from a source address of the host's
+    127.0.0.0/8; status 0 means no HTTP answer at all."""
     cmd = host.run(
-        "curl -s -i --max-time 10 -H %s %s",
-        "Host: %s" % host_header, "http://127.0.0.1:%d%s" % (port, path),
+        "curl -s -i --max-time 10 --interface %s -H %s %s",
+        source, "Host: %s" % host_header, "http://127.0.0.1:%d%s" % (port, path),
     )
     if cmd.rc != 0 or not cmd.stdout:
         return Response(0, {}, "curl rc=%d %s" % (cmd.rc, cmd.stderr))
@@ -64,8 +65,8 @@ def http_get(host, path, host_header, port=80):
 def get(host, app):
     """get(path, host_header=first domain) -> Response through nginx."""
 
-    def _get(path, host_header=None):
-        return http_get(host, path, host_header or app["domains"][0])
+    def _get(path, host_header=None, source="127.0.0.1"):
+        return http_get(host, path, host_header or app["domains"][0], source=source)
 
     return _get
 

@@ -82,3 +82,33 @@ def test_secret_env_appears_in_no_output_even_verbose_with_diff(host, ansible_va
     environ = host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid_after)
     assert "SECRET_KEY=%s" % new_secret in environ.splitlines()
     assert wait_until(lambda: get("/").status == 200, 10)
+
+
+def test_bad_nginx_snippet_fails_with_nginx_error_and_nginx_keeps_serving(host, ansible_vars, app, run_site, get):
+    site = "/etc/nginx/sites-available/%s.conf" % app["name"]
+    before = host.file(site).sha256sum
+    apps = copy.deepcopy(ansible_vars["flaskstack_apps"])
+    apps[0]["nginx_snippet"] = "this_is_not_a_directive on;"
+    result = run_site({"flaskstack_apps": apps})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    # nginx's own message, about the candidate file.
+    assert "unknown directive" in output and "this_is_not_a_directive" in output, output[-3000:]
+    assert host.file(site).sha256sum == before
+    assert host.run("nginx -t -q").rc == 0
+    assert get("/").status == 200
+
+
+def test_maintenance_variable_switches_the_site_and_a_good_run_recovers(host, ansible_vars, app, run_site, get):
+    apps = copy.deepcopy(ansible_vars["flaskstack_apps"])
+    apps[0]["maintenance"] = True
+    result = run_site({"flaskstack_apps": apps})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    response = get("/")
+    assert response.status == 503
+    assert "Down for maintenance" in response.body
+    assert get(app["static"][0]["url"] + "/hello.txt").status == 503
+
+    result = run_site({"flaskstack_apps": ansible_vars["flaskstack_apps"]})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert get("/").status == 200

@@ -70,7 +70,7 @@ def test_static_file_is_served_while_the_app_is_stopped(get, app, app_stopped):
 @pytest.mark.parametrize("path", ["/.git/config", "/.env", "/static/.hidden"])
 def test_hidden_files_are_not_served(get, path):
     response = get(path)
-    assert response.status == 404
+    assert response.status == 403
     assert "<center>nginx</center>" in response.body, "the refusal must come from nginx: %r" % response
 
 
