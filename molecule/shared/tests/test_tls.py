@@ -28,7 +28,7 @@ def curl_https(host, domain, path="/", *options):
 
 def test_tls_acme_certificate_from_pebble_serves_the_app_over_http2(host, acme_app):
     domain = acme_app["domains"][0]
-    result = curl_https(host, domain, "/", "--cacert", ROOT, "--http2", "-o /dev/null -w '%{http_version}'")
+    result = curl_https(host, domain, "/", "--cacert", ROOT, "--http2", "-o /dev/null -w '%%{http_version}'")
     assert result.rc == 0, result.stderr
     assert result.stdout.strip() == "2"
     body = host.run("curl -sf --resolve %s:443:127.0.0.1 --cacert %s https://%s/", domain, ROOT, domain)
@@ -46,7 +46,8 @@ def test_tls_http_redirects_to_https_except_acme_challenges(host, acme_app):
     redirect = host.check_output("curl -s -o /dev/null -w '%%{http_code} %%{redirect_url}' -H %s http://127.0.0.1/x?y=1",
                                  "Host: " + domain)
     assert redirect == "301 https://%s/x?y=1" % domain
-    host.run_test("echo probe > /var/lib/flaskstack-acme/.well-known/acme-challenge/flaskstack-probe")
+    host.run_test("mkdir -p /var/lib/flaskstack-acme/.well-known/acme-challenge && "
+                  "echo probe > /var/lib/flaskstack-acme/.well-known/acme-challenge/flaskstack-probe")
     try:
         challenge = host.check_output(
             "curl -s -w ' %%{http_code}' -H %s http://127.0.0.1/.well-known/acme-challenge/flaskstack-probe",
@@ -79,13 +80,24 @@ def test_tls_unknown_host_name_gets_no_certificate(host, acme_app):
     assert "BEGIN CERTIFICATE" not in result.stdout
 
 
-def test_tls_renewal_is_scheduled_and_works(host, acme_app):
+def served_serial(host, domain):
+    out = host.check_output(
+        "echo | openssl s_client -connect 127.0.0.1:443 -servername %s 2>/dev/null | openssl x509 -noout -serial", domain)
+    return out.strip()
+
+
+def test_tls_renewal_is_scheduled_and_a_forced_renewal_goes_live(host, acme_app):
     assert host.service("certbot.timer").is_enabled
     environment = host.check_output("systemctl show certbot.service -p Environment")
     assert "REQUESTS_CA_BUNDLE=/etc/pebble/ca.pem" in environment
-    renew = host.run("REQUESTS_CA_BUNDLE=/etc/pebble/ca.pem certbot renew --dry-run --cert-name %s", acme_app["name"])
+    domain = acme_app["domains"][0]
+    before = served_serial(host, domain)
+    # The renewal uses what certbot stored at the first request: server, webroot, deploy hook.
+    renew = host.run("REQUESTS_CA_BUNDLE=/etc/pebble/ca.pem certbot renew --force-renewal --no-random-sleep-on-renew --cert-name %s",
+                     acme_app["name"])
     assert renew.rc == 0, renew.stdout + renew.stderr
-    assert "succeeded" in renew.stdout + renew.stderr
+    after = served_serial(host, domain)
+    assert after.startswith("serial=") and after != before, (before, after)
 
 
 def test_tls_self_signed_site(host, ansible_vars):
