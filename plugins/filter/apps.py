@@ -270,7 +270,7 @@ def app_layout(apps, base_dir, web_user):
             "socket": "/run/flaskstack/%s.sock" % name,
             "socket_group": web_user,
             "tls": app.get("tls", "off"),
-            "hsts": app.get("hsts", False),
+            "hsts": app.get("hsts", app.get("tls", "off") != "off"),
             "maintenance": app.get("maintenance", False),
             "allow": list(app.get("allow", [])),
             "deny": list(app.get("deny", [])),
