@@ -112,3 +112,16 @@ def test_maintenance_variable_switches_the_site_and_a_good_run_recovers(host, an
     result = run_site({"flaskstack_apps": ansible_vars["flaskstack_apps"]})
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert get("/").status == 200
+
+
+def test_a_deploy_that_leaves_the_app_crashing_fails_and_a_good_run_recovers(host, ansible_vars, app, run_site, get):
+    apps = copy.deepcopy(ansible_vars["flaskstack_apps"])
+    apps[0]["entry"] = "app:no_such_app"
+    result = run_site({"flaskstack_apps": apps})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "%s.service did not stay up" % app["unit"] in output, output[-3000:]
+
+    result = run_site({"flaskstack_apps": ansible_vars["flaskstack_apps"]})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert get("/").status == 200
