@@ -33,9 +33,35 @@ def create_app(name=None):
             forwarded_for=request.headers.get("X-Forwarded-For"),
         )
 
+    @app.get("/visits")
+    def visits():
+        # Writes to Flask's instance folder: a shared directory that outlives releases.
+        with _db(app) as conn:
+            conn.execute("INSERT INTO visits (version) VALUES (?)", (VERSION,))
+            count = conn.execute("SELECT COUNT(*) FROM visits").fetchone()[0]
+        return jsonify(visits=count, version=VERSION)
+
+    @app.cli.command("init-db")
+    def init_db():
+        """One-time initialisation (a hook guarded by `creates`): creates the database."""
+        os.makedirs(app.instance_path, exist_ok=True)
+        with _db(app):
+            pass
+        with open(os.path.join(app.instance_path, "init-runs.log"), "a") as log:
+            log.write("init-db by version %s\n" % VERSION)
+        open(os.path.join(app.instance_path, "initialized"), "w").close()
+
     if os.environ.get("SAMPLE_APP_PROBES") == "1":
         _add_probes(app)
     return app
+
+
+def _db(app):
+    import sqlite3
+
+    conn = sqlite3.connect(os.path.join(app.instance_path, "app.sqlite3"))
+    conn.execute("CREATE TABLE IF NOT EXISTS visits (version TEXT)")
+    return conn
 
 
 def _add_probes(app):

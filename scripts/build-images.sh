@@ -31,6 +31,16 @@ have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 docker info >/dev/null 2>&1 || { echo "no Docker engine answers (run scripts/ensure-docker.sh)" >&2; exit 1; }
 [ -r "$CA_BUNDLE" ] || { echo "CA bundle $CA_BUNDLE not readable" >&2; exit 1; }
 
+# A failed debootstrap can leave /proc or /sys mounted in the tree: unmount before removing it.
+clean_root() {
+  local root=$1 mnt
+  [ -d "$root" ] || return 0
+  for mnt in $(awk -v r="$root" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r); do
+    umount -l "$mnt" 2>/dev/null || true
+  done
+  rm -rf --one-file-system "$root"
+}
+
 build_base() {
   local suite=$1 root="$WORKDIR/rootfs-$1" t0=$SECONDS
   if [ "$FORCE" = 0 ] && have_image "$BASE_REPO:$suite"; then return 0; fi
@@ -38,12 +48,19 @@ build_base() {
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null
   fi
-  rm -rf "$root"; mkdir -p "$root"
   log "$suite: debootstrap --variant=minbase"
-  if ! debootstrap --variant=minbase --include="$INCLUDE" "$suite" "$root" "$MIRROR" \
-      >"$WORKDIR/debootstrap-$suite.log" 2>&1; then
-    tail -20 "$WORKDIR/debootstrap-$suite.log" >&2; return 1
-  fi
+  local attempt
+  for attempt in 1 2 3; do
+    clean_root "$root"; mkdir -p "$root"
+    if debootstrap --variant=minbase --include="$INCLUDE" "$suite" "$root" "$MIRROR" \
+        >"$WORKDIR/debootstrap-$suite.log" 2>&1; then
+      break
+    fi
+    # A mirror caught mid-sync answers with an index whose packages are missing: try again.
+    tail -5 "$WORKDIR/debootstrap-$suite.log" >&2
+    if [ "$attempt" = 3 ]; then clean_root "$root"; return 1; fi
+    log "$suite: debootstrap failed (attempt $attempt), retrying in 20 s"; sleep 20
+  done
   # apt sources like a real host: the suite, -updates and -security.
   printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
     "$MIRROR" "$suite" "$MIRROR" "$suite" "$SECURITY_MIRROR" "$suite" >"$root/etc/apt/sources.list"
@@ -51,7 +68,7 @@ build_base() {
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/log/*.log
   : >"$root/etc/machine-id"   # systemd generates one at boot
   tar -C "$root" -c . | docker import -c 'CMD ["/lib/systemd/systemd"]' - "$BASE_REPO:$suite" >/dev/null
-  rm -rf "$root"
+  clean_root "$root"
   log "$suite: base built in $((SECONDS - t0)) s"
 }
 
@@ -77,6 +94,9 @@ DOCKERFILE
 }
 
 mkdir -p "$WORKDIR"
+# Two checkouts (or a benchmark and a test run) building at once would share the work directory.
+exec 9>"$WORKDIR/.lock"
+flock 9
 for s in "${SUITES[@]}"; do
   build_base "$s"
   build_final "$s"

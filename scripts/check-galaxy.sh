@@ -20,5 +20,7 @@ for role in nginx wsgi_server systemd_unit flask_app; do
   grep -Eq "ENTRY POINT: \*?main\*? - " "$work/doc-$role.txt" || { echo "ansible-doc did not render $role" >&2; exit 1; }
 done
 echo "ansible-doc renders nginx, wsgi_server, systemd_unit and flask_app from the installed collection"
-ansible-playbook --syntax-check -i inventory/example/hosts.yml flaskstack.deploy.site >/dev/null
-echo "ansible-playbook flaskstack.deploy.site passes --syntax-check from the installed collection"
+for playbook in site rollback; do
+  ansible-playbook --syntax-check -i inventory/example/hosts.yml "flaskstack.deploy.$playbook" >/dev/null
+  echo "ansible-playbook flaskstack.deploy.$playbook passes --syntax-check from the installed collection"
+done

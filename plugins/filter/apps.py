@@ -27,11 +27,15 @@ DOMAIN_RE = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)
 URL_PREFIX_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 SERVERS = ("gunicorn", "uwsgi")
 KNOWN_KEYS = (
-    "name", "repo", "version", "entry", "server", "domains", "env", "secret_env", "static",
-    "requirements", "packages", "server_options",
+    "name", "repo", "archive", "directory", "version", "entry", "server", "domains", "env", "secret_env",
+    "static", "requirements", "packages", "server_options", "shared_dirs", "hooks", "health",
     "tls", "hsts", "maintenance", "allow", "deny", "restricted", "csp", "nginx_snippet",
 )
 TLS_MODES = ("off", "self_signed", "acme")
+SOURCES = ("repo", "archive", "directory")
+HOOK_STAGES = ("before_switch", "after_switch")
+HEALTH_DEFAULTS = {"path": "/", "status": 200, "timeout": 30}
+SHARED_DIR_MODE_RE = re.compile(r"^0?[0-7]{3}$")
 # An IPv4/IPv6 address or network, as nginx's allow/deny take them.
 ADDRESS_RE = re.compile(r"^([0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?|[0-9A-Fa-f:]+(/[0-9]{1,3})?)$")
 # Names that would collide with a system account or a system unit on Debian.
@@ -119,6 +123,96 @@ def _nginx_errors(label, app):
     return errors
 
 
+def shared_dirs(value):
+    """``shared_dirs`` normalised to [{path, mode}] (no validation)."""
+    result = []
+    for item in value or []:
+        if isinstance(item, dict):
+            result.append({"path": str(item.get("path", "")).strip("/"), "mode": str(item.get("mode", "0750"))})
+        else:
+            result.append({"path": str(item).strip("/"), "mode": "0750"})
+    return result
+
+
+def hooks(value):
+    """``hooks`` normalised to {stage: [{cmd, creates}]} (no validation)."""
+    given = value or {}
+    result = {}
+    for stage in HOOK_STAGES:
+        result[stage] = [
+            {"cmd": item["cmd"], "creates": item.get("creates", "")} if isinstance(item, dict)
+            else {"cmd": item, "creates": ""}
+            for item in given.get(stage, []) or []
+        ]
+    return result
+
+
+def _release_errors(label, app):
+    """Errors of the keys that shape releases: shared_dirs, hooks, health."""
+    errors = []
+    shared = app.get("shared_dirs", [])
+    if not isinstance(shared, list):
+        errors.append("%s: 'shared_dirs' must be a list of directories of the checkout" % label)
+    else:
+        seen = set()
+        for pos, item in enumerate(shared):
+            where = "%s: 'shared_dirs[%d]'" % (label, pos)
+            if isinstance(item, dict):
+                if not set(item) <= {"path", "mode"} or "path" not in item:
+                    errors.append("%s must be a path or a mapping with 'path' and optionally 'mode'" % where)
+                    continue
+                path, mode = item["path"], str(item.get("mode", "0750"))
+                if not SHARED_DIR_MODE_RE.match(mode):
+                    errors.append("%s.mode must be an octal mode such as '0750'" % where)
+            else:
+                path = item
+            if not _relative_path_ok(path) or path.strip("/") in ("", "."):
+                errors.append("%s must be a directory of the checkout, relative and without '..'" % where)
+            elif path.strip("/") in seen:
+                errors.append("%s %r is listed twice" % (where, path))
+            else:
+                seen.add(path.strip("/"))
+    hooks = app.get("hooks", {})
+    if not isinstance(hooks, dict):
+        errors.append("%s: 'hooks' must be a mapping with 'before_switch' and/or 'after_switch'" % label)
+    else:
+        unknown = sorted(set(hooks) - set(HOOK_STAGES))
+        if unknown:
+            errors.append("%s: 'hooks' has unknown stage(s) %s (known: %s)"
+                          % (label, ", ".join(repr(k) for k in unknown), ", ".join(HOOK_STAGES)))
+        for stage in HOOK_STAGES:
+            commands = hooks.get(stage, [])
+            if not isinstance(commands, list):
+                errors.append("%s: 'hooks.%s' must be a list of commands" % (label, stage))
+                continue
+            for pos, item in enumerate(commands):
+                where = "%s: 'hooks.%s[%d]'" % (label, stage, pos)
+                if isinstance(item, dict):
+                    if "cmd" not in item or not set(item) <= {"cmd", "creates"}:
+                        errors.append("%s must be a command or a mapping with 'cmd' and optionally 'creates'" % where)
+                    elif not _is_str(item["cmd"]):
+                        errors.append("%s.cmd must be a command" % where)
+                    elif "creates" in item and not _relative_path_ok(item["creates"]):
+                        errors.append("%s.creates must be a path relative to the shared directory, without '..'"
+                                      % where)
+                elif not _is_str(item):
+                    errors.append("%s must be a command or a mapping with 'cmd' and optionally 'creates'" % where)
+    health = app.get("health", {})
+    if not isinstance(health, dict) or not set(health) <= set(HEALTH_DEFAULTS):
+        errors.append("%s: 'health' must be a mapping with 'path', 'status' and/or 'timeout'" % label)
+    else:
+        if not _is_str(health.get("path", "/")) or not str(health.get("path", "/")).startswith("/") \
+                or any(c.isspace() for c in str(health.get("path", "/"))):
+            errors.append("%s: 'health.path' must be a URL path such as /healthz" % label)
+        status = health.get("status", 200)
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            errors.append("%s: 'health.status' must be an HTTP status such as 200" % label)
+        timeout = health.get("timeout", 30)
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 3600:
+            errors.append("%s: 'health.timeout' must be a number of seconds (1-3600)" % label)
+    return errors
+
+
 def app_errors(apps):
     """Return a list of human-readable errors in an app description list (empty when valid).
 
@@ -158,11 +252,16 @@ def app_errors(apps):
         else:
             seen[name] = index
 
-        repo = app.get("repo")
-        if not _is_str(repo):
-            errors.append("%s: 'repo' is required (a git URL, or a path on the host)" % label)
-        elif any(c.isspace() for c in repo):
-            errors.append("%s: 'repo' must not contain white space" % label)
+        sources = [key for key in SOURCES if app.get(key) not in (None, "")]
+        if len(sources) != 1:
+            errors.append("%s: give exactly one source: 'repo' (a git URL, or a path on the host), 'archive' "
+                          "(a .tar.gz or .zip on the controller) or 'directory' (a directory on the controller)%s"
+                          % (label, "; got %s" % ", ".join(sources) if sources else ""))
+        for key in sources:
+            if not _is_str(app[key]):
+                errors.append("%s: '%s' must be a string" % (label, key))
+            elif key == "repo" and any(c.isspace() for c in app[key]):
+                errors.append("%s: 'repo' must not contain white space" % label)
 
         version = app.get("version", "HEAD")
         if not isinstance(version, (str, int)) or str(version).strip() == "" or any(c.isspace() for c in str(version)):
@@ -223,6 +322,7 @@ def app_errors(apps):
             errors.append("%s: 'packages' must be a list of Debian package names" % label)
         if not isinstance(app.get("server_options", {}), dict):
             errors.append("%s: 'server_options' must be a mapping of server settings" % label)
+        errors.extend(_release_errors(label, app))
 
     if len(catch_all) > 1:
         errors.append("%s have no 'domains': only one app per host may answer requests for any host name"
@@ -242,13 +342,16 @@ def app_layout(apps, base_dir, web_user):
     for app in apps:
         name = app["name"]
         root = posixpath.join(base_dir, name)
-        src_dir = posixpath.join(root, "src")
+        # The live release: a symlink switched atomically to releases/<id>.
+        src_dir = posixpath.join(root, "current")
+        source = [key for key in SOURCES if app.get(key) not in (None, "")][0]
         config_dir = posixpath.join("/etc/flaskstack", name)
         layout.append({
             "name": name,
             "user": name,
             "group": name,
-            "repo": app["repo"],
+            "source": {"type": {"repo": "git"}.get(source, source), "location": app[source]},
+            "repo": app.get("repo", ""),
             "version": str(app.get("version", "HEAD")),
             "entry": app["entry"],
             "server": app.get("server", "gunicorn"),
@@ -263,7 +366,16 @@ def app_layout(apps, base_dir, web_user):
             ],
             "root": root,
             "src_dir": src_dir,
-            "venv": posixpath.join(root, "venv"),
+            "releases_dir": posixpath.join(root, "releases"),
+            "shared_dir": posixpath.join(root, "shared"),
+            "venv": posixpath.join(src_dir, "venv"),
+            "shared_dirs": shared_dirs(app.get("shared_dirs")),
+            "hooks": hooks(app.get("hooks")),
+            "health": dict(HEALTH_DEFAULTS, **(app.get("health") or {})),
+            # Host header of the health checks: the app's first name (a wildcard made concrete).
+            "health_host": (list(app.get("domains", [])) or ["localhost"])[0].replace("*", "www"),
+            # What the app server speaks on its socket.
+            "protocol": "uwsgi" if app.get("server", "gunicorn") == "uwsgi" else "http",
             "config_dir": config_dir,
             "env_file": posixpath.join(config_dir, "env"),
             "unit": name,
@@ -290,7 +402,7 @@ def nginx_sites(layout):
         {
             "name": app["name"],
             "domains": app["domains"],
-            "protocol": "uwsgi" if app["server"] == "uwsgi" else "http",
+            "protocol": app["protocol"],
             "upstream_servers": ["unix:%s" % app["socket"]],
             "static": app["static"],
             "tls": app["tls"],
@@ -314,4 +426,6 @@ class FilterModule(object):
             "app_errors": app_errors,
             "app_layout": app_layout,
             "nginx_sites": nginx_sites,
+            "shared_dirs": shared_dirs,
+            "hooks": hooks,
         }

@@ -34,7 +34,7 @@ def test_entry_points_accepted(entry):
         ({"entry": "app.app"}, "'entry'"),
         ({"entry": "app:"}, "'entry'"),
         ({"server": "apache"}, "'server' 'apache'"),
-        ({"repo": None}, "'repo' is required"),
+        ({"repo": None}, "exactly one source: 'repo'"),
         ({"name": "Hello"}, "'name' must match"),
         ({"name": "root"}, "reserved"),
         ({"domains": "example.com"}, "'domains'"),
@@ -67,9 +67,11 @@ def test_layout_derives_paths_and_drops_secrets():
     layout = apps.app_layout([dict(GOOD, secret_env={"K": "v"}, static=[{"url": "/static", "path": "static/"}])],
                              base_dir="/srv/flaskstack", web_user="www-data")
     app = layout[0]
-    assert app["src_dir"] == "/srv/flaskstack/hello/src"
+    assert app["src_dir"] == "/srv/flaskstack/hello/current"
+    assert app["venv"] == "/srv/flaskstack/hello/current/venv"
+    assert app["source"] == {"type": "git", "location": GOOD["repo"]}
     assert app["socket"] == "/run/flaskstack/hello.sock"
-    assert app["static"] == [{"url": "/static/", "path": "/srv/flaskstack/hello/src/static/"}]
+    assert app["static"] == [{"url": "/static/", "path": "/srv/flaskstack/hello/current/static/"}]
     assert "secret_env" not in app
     assert apps.nginx_sites(layout)[0]["upstream_servers"] == ["unix:/run/flaskstack/hello.sock"]
 
@@ -77,3 +79,38 @@ def test_layout_derives_paths_and_drops_secrets():
 def test_layout_refuses_invalid_input():
     with pytest.raises(Exception, match="'entry'"):
         apps.app_layout([dict(GOOD, entry="nope")], base_dir="/srv", web_user="www-data")
+
+
+def test_exactly_one_source():
+    assert any("exactly one source" in e for e in errors_of(archive="app.tar.gz"))
+    no_repo = dict(GOOD)
+    del no_repo["repo"]
+    assert any("exactly one source" in e for e in apps.app_errors([no_repo]))
+    assert not apps.app_errors([dict(no_repo, directory="../myapp")])
+    layout = apps.app_layout([dict(no_repo, archive="dist/app.tar.gz")], base_dir="/srv", web_user="www-data")
+    assert layout[0]["source"] == {"type": "archive", "location": "dist/app.tar.gz"}
+
+
+def test_release_keys_are_checked():
+    assert any("'shared_dirs[0]'" in e for e in errors_of(shared_dirs=["../up"]))
+    assert any("listed twice" in e for e in errors_of(shared_dirs=["instance", "instance/"]))
+    assert any("mode" in e for e in errors_of(shared_dirs=[{"path": "static", "mode": "rwx"}]))
+    assert any("unknown stage" in e for e in errors_of(hooks={"before_deploy": ["true"]}))
+    assert any("'hooks.before_switch[0]'" in e for e in errors_of(hooks={"before_switch": [{"run": "x"}]}))
+    assert any(".creates" in e for e in errors_of(hooks={"after_switch": [{"cmd": "x", "creates": "/abs"}]}))
+    assert any("'health.status'" in e for e in errors_of(health={"status": "ok"}))
+    assert any("'health.path'" in e for e in errors_of(health={"path": "healthz"}))
+    assert any("'health' must be" in e for e in errors_of(health={"url": "/"}))
+
+
+def test_layout_normalises_release_keys():
+    app = apps.app_layout([dict(GOOD, shared_dirs=["instance/", {"path": "staticfiles", "mode": "0755"}],
+                                hooks={"before_switch": ["flask db upgrade", {"cmd": "init", "creates": "done"}]},
+                                health={"path": "/healthz"})],
+                          base_dir="/srv/flaskstack", web_user="www-data")[0]
+    assert app["shared_dirs"] == [{"path": "instance", "mode": "0750"}, {"path": "staticfiles", "mode": "0755"}]
+    assert app["hooks"] == {"before_switch": [{"cmd": "flask db upgrade", "creates": ""},
+                                              {"cmd": "init", "creates": "done"}], "after_switch": []}
+    assert app["health"] == {"path": "/healthz", "status": 200, "timeout": 30}
+    assert app["releases_dir"] == "/srv/flaskstack/hello/releases"
+    assert app["shared_dir"] == "/srv/flaskstack/hello/shared"

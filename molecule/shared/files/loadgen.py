@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A small bounded load generator for the tests: N clients GET a URL for D seconds.
 
-Optionally runs a command (--during, e.g. `systemctl restart hello`) after --at seconds, while the
+Stops early when --stop-file appears (a test starts it in the background, runs a deploy, then
+creates the file). Optionally runs a command (--during, e.g. `systemctl restart hello`) after --at seconds, while the
 clients keep going. Prints one JSON object: requests, failures (by reason), statuses, the command's
 exit code, and the bodies seen (distinct first lines, capped).
 """
@@ -9,6 +10,7 @@ exit code, and the bodies seen (distinct first lines, capped).
 import argparse
 import http.client
 import json
+import os
 import subprocess
 import threading
 import time
@@ -17,7 +19,7 @@ from collections import Counter
 
 def client(args, deadline, results, lock):
     conn = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (args.stop_file and os.path.exists(args.stop_file)):
         reason = None
         try:
             if conn is None:
@@ -59,6 +61,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--during", default="")
     parser.add_argument("--at", type=float, default=2.0)
+    parser.add_argument("--stop-file", default="", help="stop when this file exists")
     args = parser.parse_args()
 
     results = {"requests": 0, "failures": Counter(), "statuses": Counter(), "bodies": Counter()}

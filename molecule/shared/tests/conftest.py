@@ -27,7 +27,10 @@ def app(ansible_vars):
         socket="/run/flaskstack/%s.sock" % name,
         config_dir="/etc/flaskstack/%s" % name,
         env_file="/etc/flaskstack/%s/env" % name,
-        src_dir="/srv/flaskstack/%s/src" % name,
+        src_dir="/srv/flaskstack/%s/current" % name,
+        # The live release itself (the trailing /. makes stat follow the `current` link).
+        release_dir="/srv/flaskstack/%s/current/." % name,
+        shared_dir="/srv/flaskstack/%s/shared" % name,
         server_config="/etc/flaskstack/%s/%s"
         % (name, "gunicorn.conf.py" if described["server"] == "gunicorn" else "uwsgi.ini"),
     )
@@ -106,7 +109,7 @@ def run_site(host):
     project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     hostname = host.backend.get_hostname()
 
-    def _run(extra_vars, *args):
+    def _run(extra_vars, *args, playbook="flaskstack.deploy.site"):
         env = dict(os.environ)
         env.update(
             ANSIBLE_CONFIG=os.path.join(eph, "ansible.cfg"),
@@ -119,7 +122,7 @@ def run_site(host):
         try:
             return subprocess.run(
                 ["ansible-playbook", "-i", os.path.join(eph, "inventory"), "--limit", hostname,
-                 "-e", "@" + handle.name, *args, "flaskstack.deploy.site"],
+                 "-e", "@" + handle.name, *args, playbook],
                 capture_output=True, text=True, env=env, timeout=900, check=False,
             )
         finally:

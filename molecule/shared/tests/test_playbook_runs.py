@@ -35,7 +35,7 @@ def _with(app, **changes):
 BAD_INPUTS = {
     "unknown server": (lambda a: [_with(a, server="apache")], ["app 'hello'", "'server'", "apache"]),
     "entry without colon": (lambda a: [_with(a, entry="app.app")], ["app 'hello'", "'entry'"]),
-    "missing repo": (lambda a: [_with(a, repo=None)], ["app 'hello'", "'repo' is required"]),
+    "missing repo": (lambda a: [_with(a, repo=None)], ["app 'hello'", "exactly one source: 'repo'"]),
     "bad name": (lambda a: [_with(a, name="Hello-App")], ["flaskstack_apps[0]", "'name' must match"]),
     "duplicate names": (lambda a: [a, _with(a, domains=["other.example.test"])],
                         ["flaskstack_apps[1] (app 'hello')", "already used"]),

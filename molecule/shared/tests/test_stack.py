@@ -112,7 +112,8 @@ def test_app_user_is_a_system_user_without_login(host, app):
         ("config_dir", "root", "APP", 0o750),
         ("env_file", "root", "APP", 0o640),
         ("server_config", "root", "APP", 0o640),
-        ("src_dir", "root", "root", 0o755),
+        ("release_dir", "root", "root", 0o755),
+        ("shared_dir", "root", "root", 0o755),
     ],
 )
 def test_files_have_owner_and_mode(host, app, key, owner, group, mode):
@@ -121,6 +122,16 @@ def test_files_have_owner_and_mode(host, app, key, owner, group, mode):
     assert path.user == owner
     assert path.group == (app["user"] if group == "APP" else group)
     assert path.mode == mode
+
+
+def test_live_release_is_a_link_to_a_release_of_root_owned_read_only_code(host, app):
+    link = host.file(app["src_dir"])
+    assert link.is_symlink
+    assert re.match(r"^/srv/flaskstack/%s/releases/[0-9a-f]{12}-[0-9a-f]{6}$" % app["name"], link.linked_to)
+    # Nothing in the release (its venv included) belongs to another user or is writable by one.
+    strays = host.check_output('find %s/ \\( ! -user root -o \\( ! -type l -perm /022 \\) \\) -print | head -5' % link.linked_to)
+    assert strays == ""
+    assert host.file(link.linked_to + "/venv/bin/python").exists
 
 
 def test_env_file_is_not_world_readable_and_holds_the_secret(host, app):
