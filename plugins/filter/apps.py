@@ -28,11 +28,13 @@ URL_PREFIX_RE = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 SERVERS = ("gunicorn", "uwsgi")
 KNOWN_KEYS = (
     "name", "repo", "archive", "directory", "version", "entry", "server", "domains", "env", "secret_env",
-    "static", "requirements", "packages", "server_options", "shared_dirs", "hooks", "health",
+    "static", "requirements", "packages", "server_options", "shared_dirs", "hooks", "health", "port",
     "tls", "hsts", "maintenance", "allow", "deny", "restricted", "csp", "nginx_snippet",
 )
 TLS_MODES = ("off", "self_signed", "acme")
 SOURCES = ("repo", "archive", "directory")
+# The app servers of a multi-host setup listen on TCP: the first app on 8001, the next on 8002, ...
+FIRST_PORT = 8001
 HOOK_STAGES = ("before_switch", "after_switch")
 HEALTH_DEFAULTS = {"path": "/", "status": 200, "timeout": 30}
 SHARED_DIR_MODE_RE = re.compile(r"^0?[0-7]{3}$")
@@ -324,6 +326,18 @@ def app_errors(apps):
             errors.append("%s: 'server_options' must be a mapping of server settings" % label)
         errors.extend(_release_errors(label, app))
 
+    ports = {}
+    for index, app in enumerate(apps):
+        if not isinstance(app, dict):
+            continue
+        port = app.get("port", FIRST_PORT + index)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
+            errors.append("%s: 'port' must be a TCP port from 1024 to 65535" % _app_label(index, app))
+        elif port in ports:
+            errors.append("%s: 'port' %d is already used by flaskstack_apps[%d]" % (_app_label(index, app), port, ports[port]))
+        else:
+            ports[port] = index
+
     if len(catch_all) > 1:
         errors.append("%s have no 'domains': only one app per host may answer requests for any host name"
                       % " and ".join(catch_all))
@@ -339,7 +353,7 @@ def app_layout(apps, base_dir, web_user):
     if errors:
         raise AnsibleFilterError("invalid flaskstack_apps:\n- " + "\n- ".join(errors))
     layout = []
-    for app in apps:
+    for index, app in enumerate(apps):
         name = app["name"]
         root = posixpath.join(base_dir, name)
         # The live release: a symlink switched atomically to releases/<id>.
@@ -380,6 +394,8 @@ def app_layout(apps, base_dir, web_user):
             "env_file": posixpath.join(config_dir, "env"),
             "unit": name,
             "socket": "/run/flaskstack/%s.sock" % name,
+            # TCP port of the app server when web and app hosts are separate.
+            "port": app.get("port", FIRST_PORT + index),
             "socket_group": web_user,
             "tls": app.get("tls", "off"),
             "hsts": app.get("hsts", app.get("tls", "off") != "off"),
@@ -396,14 +412,26 @@ def app_layout(apps, base_dir, web_user):
     return layout
 
 
-def nginx_sites(layout):
-    """The nginx role's ``nginx_sites`` for a layout made by ``app_layout``."""
+def nginx_sites(layout, backends=None, down=None):
+    """The nginx role's ``nginx_sites`` for a layout made by ``app_layout``.
+
+    ``backends``: private addresses of the app hosts when they are reached over TCP (None: the
+    local unix socket). ``down``: those of them taken out of the upstreams (a rolling deploy).
+    """
+    down = set(down or [])
+
+    def servers(app):
+        if backends is None:
+            return ["unix:%s" % app["socket"]]
+        return ["%s:%d%s" % ("[%s]" % a if ":" in a else a, app["port"], " down" if a in down else "")
+                for a in backends]
+
     return [
         {
             "name": app["name"],
             "domains": app["domains"],
             "protocol": app["protocol"],
-            "upstream_servers": ["unix:%s" % app["socket"]],
+            "upstream_servers": servers(app),
             "static": app["static"],
             "tls": app["tls"],
             "hsts": app["hsts"],

@@ -114,3 +114,17 @@ def test_layout_normalises_release_keys():
     assert app["health"] == {"path": "/healthz", "status": 200, "timeout": 30}
     assert app["releases_dir"] == "/srv/flaskstack/hello/releases"
     assert app["shared_dir"] == "/srv/flaskstack/hello/shared"
+
+
+def test_ports_default_per_app_and_must_be_unique():
+    layout = apps.app_layout([GOOD, dict(GOOD, name="other", domains=["o.test"])], base_dir="/srv", web_user="www-data")
+    assert [a["port"] for a in layout] == [8001, 8002]
+    errors = apps.app_errors([dict(GOOD, port=9000), dict(GOOD, name="other", domains=["o.test"], port=9000)])
+    assert any("'port' 9000 is already used" in e for e in errors)
+    assert any("'port' must be" in e for e in errors_of(port=80))
+
+
+def test_nginx_sites_over_tcp_with_a_drained_host():
+    layout = apps.app_layout([GOOD], base_dir="/srv", web_user="www-data")
+    sites = apps.nginx_sites(layout, backends=["10.0.0.1", "10.0.0.2"], down=["10.0.0.2"])
+    assert sites[0]["upstream_servers"] == ["10.0.0.1:8001", "10.0.0.2:8001 down"]

@@ -109,7 +109,7 @@ def run_site(host):
     project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     hostname = host.backend.get_hostname()
 
-    def _run(extra_vars, *args, playbook="flaskstack.deploy.site"):
+    def _run(extra_vars, *args, playbook="flaskstack.deploy.site", limit=True):
         env = dict(os.environ)
         env.update(
             ANSIBLE_CONFIG=os.path.join(eph, "ansible.cfg"),
@@ -121,7 +121,7 @@ def run_site(host):
             json.dump(extra_vars, handle)
         try:
             return subprocess.run(
-                ["ansible-playbook", "-i", os.path.join(eph, "inventory"), "--limit", hostname,
+                ["ansible-playbook", "-i", os.path.join(eph, "inventory"), *(["--limit", hostname] if limit else []),
                  "-e", "@" + handle.name, *args, playbook],
                 capture_output=True, text=True, env=env, timeout=900, check=False,
             )

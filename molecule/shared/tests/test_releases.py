@@ -30,9 +30,10 @@ def apps(ansible_vars):
 
 
 def with_hello(apps, **changes):
-    result = copy.deepcopy(apps)
-    result[0].update(changes)
-    return {"flaskstack_apps": result}
+    """The description of hello alone, changed: the other apps stay as they are on the host."""
+    hello = copy.deepcopy(apps[0])
+    hello.update(changes)
+    return {"flaskstack_apps": [hello]}
 
 
 def live_release(host):
@@ -110,7 +111,7 @@ def test_releases_deploy_v2_under_load_without_a_failed_request(host, apps, run_
         time.sleep(2)
         stats = load.stop()
     print("code-only redeploy v1 -> v2 (same dependencies): %.1f s; load: %s" % (took, json.dumps(stats)))
-    assert result.returncode == 0, result.stdout[-4000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert stats["failed"] == 0, stats
     assert stats["requests"] >= 500, stats
     # Every answer is a whole answer of v1 or of v2, and both were seen.
@@ -129,8 +130,8 @@ def test_releases_no_change_rerun_changes_nothing(host, apps, run_site):
     started = time.monotonic()
     result = run_site(with_hello(apps, version="v2"))
     print("no-change re-run: %.1f s" % (time.monotonic() - started))
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert recap(result.stdout, host.backend.get_hostname())["changed"] == 0, result.stdout[-6000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert recap((result.stdout + result.stderr), host.backend.get_hostname())["changed"] == 0, (result.stdout + result.stderr)[-6000:]
 
 
 def test_releases_broken_v3_fails_clearly_and_v2_keeps_answering(host, apps, run_site):
@@ -139,8 +140,8 @@ def test_releases_broken_v3_fails_clearly_and_v2_keeps_answering(host, apps, run
         result = run_site(with_hello(apps, version="v3"))
         stats = load.stop()
     assert result.returncode != 0
-    assert "was not switched in" in result.stdout, result.stdout[-4000:]
-    assert "no_such_module" in result.stdout, result.stdout[-4000:]
+    assert "was not switched in" in (result.stdout + result.stderr), (result.stdout + result.stderr)[-4000:]
+    assert "no_such_module" in (result.stdout + result.stderr), (result.stdout + result.stderr)[-4000:]
     assert stats["failed"] == 0, stats
     assert set(stats["bodies"]) and all(BODY_RE.match(b).group(1) == "2" for b in stats["bodies"]), stats
     assert live_release(host) == live
@@ -155,7 +156,7 @@ def test_releases_failing_hook_leaves_v2_untouched(host, apps, run_site):
     hooks["before_switch"].append("echo migration failed >&2; exit 3")
     result = run_site(with_hello(apps, version="v1", hooks=hooks))
     assert result.returncode != 0
-    assert "migration failed" in result.stdout and "was not switched in" in result.stdout, result.stdout[-4000:]
+    assert "migration failed" in (result.stdout + result.stderr) and "was not switched in" in (result.stdout + result.stderr), (result.stdout + result.stderr)[-4000:]
     assert live_release(host) == live
     assert version_served(host) == "2"
 
@@ -164,7 +165,7 @@ def test_releases_version_failing_once_live_is_rolled_back(host, apps, run_site)
     live = live_release(host)
     result = run_site(with_hello(apps, version="v4"))
     assert result.returncode != 0
-    assert "Rolled back" in result.stdout, result.stdout[-4000:]
+    assert "Rolled back" in (result.stdout + result.stderr), (result.stdout + result.stderr)[-4000:]
     assert live_release(host) == live
     assert version_served(host) == "2"
     assert host.run("systemctl is-active hello.service").stdout.strip() == "active"
@@ -179,8 +180,8 @@ def test_releases_one_time_hook_ran_once_across_all_deploys(host):
 
 def test_releases_rollback_playbook_brings_back_v1(host, run_site):
     history = host.file(ROOT + "/releases/.history").content_string.split()
-    result = run_site({}, playbook="flaskstack.deploy.rollback")
-    assert result.returncode == 0, result.stdout[-4000:]
+    result = run_site({"flaskstack_rollback_apps": ["hello"]}, playbook="flaskstack.deploy.rollback")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert version_served(host) == "1"
     assert live_release(host) == history[-2]
     assert host.file(ROOT + "/releases/.history").content_string.split() == history[:-1]

@@ -137,7 +137,7 @@ def test_live_release_is_a_link_to_a_release_of_root_owned_read_only_code(host, 
 def test_env_file_is_not_world_readable_and_holds_the_secret(host, app):
     env_file = host.file(app["env_file"])
     assert env_file.mode & 0o007 == 0
-    for name in app["secret_env"]:
+    for name in app.get("secret_env", {}):
         assert re.search(r"^%s=" % name, env_file.content_string, re.M)
 
 

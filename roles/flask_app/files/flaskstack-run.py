@@ -67,7 +67,9 @@ def main():
     os.setuid(user.pw_uid)
     if os.getuid() != user.pw_uid or os.geteuid() != user.pw_uid:
         raise SystemExit("flaskstack-run: could not become %s" % args.user)
-    os.umask(0o027)
+    # Files a hook writes into a shared directory nginx serves (collectstatic) must be readable by it;
+    # the shared directories' own modes (0750 by default) keep the rest private.
+    os.umask(0o022)
     os.chdir(args.chdir)
     sys.stdout.flush()
     os.execvpe(command[0], command, env)
