@@ -8,7 +8,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 export XDG_CACHE_HOME := $(CURDIR)/.cache
 export MOLECULE_NO_LOG := false
-SCENARIOS ?= default uwsgi tls
+SCENARIOS ?= default uwsgi tls releases cluster
 
 .PHONY: help venv collection docker images lint galaxy test quick demo demo-clean clean
 
