@@ -47,6 +47,8 @@ def client(args, deadline, results, lock):
             first = body.split(b"\n", 1)[0].decode("utf-8", "replace")[:120]
             if len(results["bodies"]) < 20 or first in results["bodies"]:
                 results["bodies"][first] += 1
+        if args.pause:
+            time.sleep(args.pause)
 
 
 def main():
@@ -62,6 +64,8 @@ def main():
     parser.add_argument("--during", default="")
     parser.add_argument("--at", type=float, default=2.0)
     parser.add_argument("--stop-file", default="", help="stop when this file exists")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds each client waits between requests (bounds the load on a small machine)")
     args = parser.parse_args()
 
     results = {"requests": 0, "failures": Counter(), "statuses": Counter(), "bodies": Counter()}

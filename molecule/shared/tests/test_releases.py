@@ -61,7 +61,7 @@ class Load:
         self.host.run_test("rm -f %s /tmp/loadgen.json", STOP_FILE)
         self.host.run_test(
             "nohup flaskstack-loadgen --host-header hello.example.test --concurrency 50 --duration 600"
-            " --timeout 30 --stop-file %s > /tmp/loadgen.json 2>/tmp/loadgen.err < /dev/null &", STOP_FILE)
+            " --timeout 30 --pause 0.05 --stop-file %s > /tmp/loadgen.json 2>/tmp/loadgen.err < /dev/null &", STOP_FILE)
         time.sleep(2)
         return self
 
