@@ -202,6 +202,9 @@ def slow_worker(argv):
     if soft < n + 100:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1024), hard))
     res = asyncio.run(_slow_main(host, port, header, min(n, MAX_SLOW), min(duration, 120), interval))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    res["cpu_s"] = usage.ru_utime + usage.ru_stime  # the generator shares the machine's cores
+    res["duration_s"] = duration
     print("SLOWJSON " + json.dumps(res), flush=True)
 
 
@@ -574,8 +577,9 @@ def render(out_dir):
         L += ["", "## Slow clients: %d connections sending a header line every 2 s and never finishing, "
               "while wrk (`-c%d`) measures a normal client on `/bench/text`" % (o["slow_clients"], o["connections"]), "",
               "| stack | unloaded req/s | with slow clients req/s | ratio (paired median) | p99 ms unloaded → loaded | "
-              "errors under load (non-2xx / socket) | slow sockets open (peak) | closed by the server |",
-              "|---|---:|---:|---:|---|---|---:|---:|"]
+              "errors under load (non-2xx / socket) | slow sockets open (peak) | closed by the server | "
+              "slow-client generator CPU % |",
+              "|---|---:|---:|---:|---|---|---:|---:|---:|"]
         for s in stacks:
             runs = slow.get(s)
             if not runs:
@@ -583,15 +587,19 @@ def render(out_dir):
             un = [dict(r["unloaded"], rep=r["rep"]) for r in runs]
             lo = [dict(r["loaded"], rep=r["rep"]) for r in runs]
             lo_med = med([r["rps"] for r in lo])
-            L.append("| %s | %s | %s%s | %s | %s → %s | %d / %d | %s | %s |" % (
+            L.append("| %s | %s | %s%s | %s | %s → %s | %d / %d | %s | %s | %s |" % (
                 s, fmt(med([r["rps"] for r in un])), fmt(lo_med), " (stalled)" if not lo_med else "",
                 fmt(paired(lo, un), 2), fmt(med([r["p99_us"] / 1e3 for r in un if r.get("ok")]), 1),
                 fmt(med([r["p99_us"] / 1e3 for r in lo if r.get("ok") and r["requests"]]), 1),
                 sum(r.get("status", 0) for r in lo), sum(r.get("sock_errors", 0) for r in lo),
                 fmt(med([r["slow"].get("peak_open") for r in runs])),
-                fmt(med([r["slow"].get("closed_by_server") for r in runs]))))
+                fmt(med([r["slow"].get("closed_by_server") for r in runs])),
+                fmt(med([100 * r["slow"]["cpu_s"] / r["slow"]["duration_s"] / (m.get("cores") or 1)
+                         for r in runs if "cpu_s" in r["slow"]]), 1)))
         L.append("")
-        L.append("A stalled server answers nothing: wrk then shows 0 requests and no errors.")
+        L.append("A stalled server answers nothing: wrk then shows 0 requests and no errors. The slow-client "
+                 "generator runs on the same machine as the stacks (% of all its CPU, over its whole run): a "
+                 "CPU-bound stack loses that share in the loaded run whatever it does with the slow sockets.")
     L += ["", "## Notes", "",
           "- Server CPU is the CPU time of the stack's systemd units (cgroup counters: %s) over the requests "
           "answered; journald's is shown apart (request logs go there)." % ", ".join(sorted(

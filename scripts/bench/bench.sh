@@ -6,6 +6,7 @@
 #   scripts/bench/bench.sh --reuse    measure again on running test hosts (no deploy times)
 #   scripts/bench/bench.sh --destroy  remove the test hosts
 # Environment: BENCH_SUITE (bookworm), BENCH_KEEP=1 keeps the test hosts after the run,
+# BENCH_QUICK=1 times the first deploy only (for iterating),
 # BENCH_DURATION / BENCH_REPS / BENCH_SLOW_DURATION (seconds per wrk run, repetitions).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -127,6 +128,9 @@ if [ $REUSE = 0 ]; then
   ansible-playbook -i "$INV" molecule/shared/sample_repo.yml >"$STATE/publish.log" 2>&1 \
     || { tail -30 "$STATE/publish.log"; exit 1; }
   deploy "first deploy on a fresh host"
+  if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    printf '[%s]\n' "${deploys[0]}" >"$STATE/deploy-times.json"
+  else
   deploy "no-change re-run"
   log "pushing a code-only commit of the sample app (same requirements)"
   docker exec "$COLL" bash -ec 'cd /var/tmp/flaskstack-sample
@@ -135,6 +139,7 @@ if [ $REUSE = 0 ]; then
     git push -q /srv/git/sample.git HEAD:main'
   deploy "code-only redeploy"
   printf '[%s]\n' "$(IFS=,; echo "${deploys[*]}")" >"$STATE/deploy-times.json"
+  fi
 fi
 
 # Every stack answers before anything is measured.
