@@ -10,12 +10,13 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export MOLECULE_NO_LOG := false
 SCENARIOS ?= default uwsgi tls releases cluster
 
-.PHONY: help venv collection docker images lint galaxy test quick demo demo-clean clean
+.PHONY: help venv collection docker images lint galaxy test quick demo demo-clean bench bench-clean clean
 
 help:
 	@echo "make demo   deploy the sample app onto a local Debian container reached over SSH"
 	@echo "make test   lint, then every Molecule scenario ($(SCENARIOS))"
 	@echo "make quick  lint, then the uwsgi scenario only (one host), for iterating"
+	@echo "make bench  deploy the sample app with the collection and by hand, measure both (results/)"
 	@echo "make lint   yamllint, ansible-lint --profile production, spec/defaults check, galaxy build"
 
 venv: $(VENV)/.installed
@@ -62,6 +63,15 @@ demo: venv collection images
 demo-clean:
 	bash scripts/demo.sh --destroy
 
-clean: demo-clean
+# The benchmark needs only the bookworm image (the suite of the recorded hand-made baseline).
+BENCH_SUITE ?= bookworm
+bench: venv collection docker
+	bash scripts/build-images.sh $(BENCH_SUITE)
+	BENCH_SUITE=$(BENCH_SUITE) bash scripts/bench/bench.sh
+
+bench-clean:
+	bash scripts/bench/bench.sh --destroy
+
+clean: demo-clean bench-clean
 	-for s in $(SCENARIOS); do molecule destroy -s $$s; done
 	rm -rf .cache .ansible

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import time
 
 from flask import Flask, jsonify
 
@@ -51,6 +52,7 @@ def create_app(name=None):
             log.write("init-db by version %s\n" % VERSION)
         open(os.path.join(app.instance_path, "initialized"), "w").close()
 
+    _add_bench_routes(app)
     if os.environ.get("SAMPLE_APP_PROBES") == "1":
         _add_probes(app)
     return app
@@ -62,6 +64,28 @@ def _db(app):
     conn = sqlite3.connect(os.path.join(app.instance_path, "app.sqlite3"))
     conn.execute("CREATE TABLE IF NOT EXISTS visits (version TEXT)")
     return conn
+
+
+def _add_bench_routes(app):
+    """Routes `make bench` measures (scripts/bench/): the same work on every stack. The fourth path
+    is the static file /static/blob-100k.bin (100 KiB of random bytes, so gzip plays no part)."""
+
+    @app.get("/bench/text")
+    def bench_text():
+        # A tiny answer: measures the cost of the stack itself.
+        return "Hello, World!\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.get("/bench/json")
+    def bench_json():
+        # A list of 50 small objects built for every request (about 2.5 KB of JSON).
+        items = [{"id": i, "name": "item-%d" % i, "value": (i * i) % 97, "even": i % 2 == 0} for i in range(50)]
+        return jsonify(count=len(items), total=sum(item["value"] for item in items), items=items)
+
+    @app.get("/bench/sleep")
+    def bench_sleep():
+        # 50 ms of simulated IO (a database or an API call): throughput follows the request slots.
+        time.sleep(0.05)
+        return "slept 50 ms\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _add_probes(app):
