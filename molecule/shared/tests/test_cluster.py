@@ -93,10 +93,12 @@ def test_cluster_rolling_deploy_under_load_has_no_failed_request(host, ansible_v
     apps[0]["version"] = "v2"
     start_load(host)
     started = time.monotonic()
-    result = run_site({"flaskstack_apps": apps}, limit=False)
-    took = time.monotonic() - started
-    time.sleep(2)
-    stats = stop_load(host)
+    try:
+        result = run_site({"flaskstack_apps": apps}, limit=False)
+        took = time.monotonic() - started
+        time.sleep(2)
+    finally:
+        stats = stop_load(host)
     print("rolling deploy v1 -> v2 over 3 app hosts (serial 1): %.1f s; load: %s" % (took, json.dumps(stats)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     assert stats["failed"] == 0, stats
@@ -115,8 +117,10 @@ def test_cluster_broken_version_stops_after_the_first_host(host, ansible_vars, r
     apps = copy.deepcopy(ansible_vars["flaskstack_apps"])
     apps[0]["version"] = "v3"
     start_load(host, concurrency=20)
-    result = run_site({"flaskstack_apps": apps}, limit=False)
-    stats = stop_load(host)
+    try:
+        result = run_site({"flaskstack_apps": apps}, limit=False)
+    finally:
+        stats = stop_load(host)
     assert result.returncode != 0
     assert "no_such_module" in (result.stdout + result.stderr), (result.stdout + result.stderr)[-5000:]
     assert "Drain from the web hosts flaskstack-cluster-app1" in result.stdout, result.stdout[-5000:]
@@ -135,7 +139,7 @@ def test_cluster_a_stopped_app_host_costs_no_failed_request(host):
     try:
         host.run_test("truncate -s 0 /var/log/nginx/access.log")
         stats = json.loads(host.check_output(
-            "flaskstack-loadgen --host-header hello.example.test --concurrency 20 --duration 15"))
+            "flaskstack-loadgen --host-header hello.example.test --concurrency 20 --duration 15 --pause 0.02"))
         log = host.file("/var/log/nginx/access.log").content_string
         # A retried request lists two upstream times (urt=3.001, 0.002).
         retried = len(re.findall(r"urt=[0-9.]+, ", log))

@@ -106,10 +106,12 @@ def test_releases_deploy_v2_under_load_without_a_failed_request(host, apps, run_
     visits = json.loads(http_get(host, "/visits", "hello.example.test").body)["visits"]
     with Load(host) as load:
         started = time.monotonic()
-        result = run_site(with_hello(apps, version="v2"))
-        took = time.monotonic() - started
-        time.sleep(2)
-        stats = load.stop()
+        try:
+            result = run_site(with_hello(apps, version="v2"))
+            took = time.monotonic() - started
+            time.sleep(2)
+        finally:
+            stats = load.stop()
     print("code-only redeploy v1 -> v2 (same dependencies): %.1f s; load: %s" % (took, json.dumps(stats)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert stats["failed"] == 0, stats
@@ -137,8 +139,10 @@ def test_releases_no_change_rerun_changes_nothing(host, apps, run_site):
 def test_releases_broken_v3_fails_clearly_and_v2_keeps_answering(host, apps, run_site):
     live = live_release(host)
     with Load(host) as load:
-        result = run_site(with_hello(apps, version="v3"))
-        stats = load.stop()
+        try:
+            result = run_site(with_hello(apps, version="v3"))
+        finally:
+            stats = load.stop()
     assert result.returncode != 0
     assert "was not switched in" in (result.stdout + result.stderr), (result.stdout + result.stderr)[-4000:]
     assert "no_such_module" in (result.stdout + result.stderr), (result.stdout + result.stderr)[-4000:]
