@@ -136,3 +136,13 @@ def recap(output, hostname):
     match = re.search(r"^%s\s*:\s*(.*)$" % re.escape(hostname), output, re.M)
     assert match, "no PLAY RECAP line for %s in:\n%s" % (hostname, output[-3000:])
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+def record_figure(text):
+    """Print a measured figure and append it to results/test-figures.txt (git-ignored), so that a
+    passing run keeps its timings."""
+    print(text)
+    folder = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "results")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "test-figures.txt"), "a") as handle:
+        handle.write("%s %s: %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), os.environ.get("MOLECULE_SCENARIO_NAME", "?"), text))

@@ -14,7 +14,7 @@ import time
 import pytest
 import testinfra
 
-from conftest import http_get, wait_until
+from conftest import http_get, record_figure, wait_until
 
 WEB = "flaskstack-cluster-web1"
 APP_HOSTS = {"app1": "172.30.57.11", "app2": "172.30.57.12", "app3": "172.30.57.13"}
@@ -99,7 +99,7 @@ def test_cluster_rolling_deploy_under_load_has_no_failed_request(host, ansible_v
         time.sleep(2)
     finally:
         stats = stop_load(host)
-    print("rolling deploy v1 -> v2 over 3 app hosts (serial 1): %.1f s; load: %s" % (took, json.dumps(stats)))
+    record_figure("rolling deploy v1 -> v2 over 3 app hosts (serial 1): %.1f s; load: %s" % (took, json.dumps(stats)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     assert stats["failed"] == 0, stats
     assert stats["requests"] >= 500, stats
@@ -143,7 +143,7 @@ def test_cluster_a_stopped_app_host_costs_no_failed_request(host):
         log = host.file("/var/log/nginx/access.log").content_string
         # A retried request lists two upstream times (urt=3.001, 0.002).
         retried = len(re.findall(r"urt=[0-9.]+, ", log))
-        print("app3 stopped: %s; requests retried on another host by nginx: %d" % (json.dumps(stats), retried))
+        record_figure("app3 stopped: %s; requests retried on another host by nginx: %d" % (json.dumps(stats), retried))
         assert stats["failed"] == 0, stats
         assert stats["requests"] >= 200, stats
         assert {b.split(" on ")[-1] for b in stats["bodies"]} == {"app1", "app2"}

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import http_get, recap
+from conftest import http_get, recap, record_figure
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MOLECULE_SCENARIO_NAME") != "releases", reason="releases are tested in the releases scenario"
@@ -112,7 +112,7 @@ def test_releases_deploy_v2_under_load_without_a_failed_request(host, apps, run_
             time.sleep(2)
         finally:
             stats = load.stop()
-    print("code-only redeploy v1 -> v2 (same dependencies): %.1f s; load: %s" % (took, json.dumps(stats)))
+    record_figure("code-only redeploy v1 -> v2 (same dependencies): %.1f s; load: %s" % (took, json.dumps(stats)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert stats["failed"] == 0, stats
     assert stats["requests"] >= 500, stats
@@ -131,7 +131,7 @@ def test_releases_deploy_v2_under_load_without_a_failed_request(host, apps, run_
 def test_releases_no_change_rerun_changes_nothing(host, apps, run_site):
     started = time.monotonic()
     result = run_site(with_hello(apps, version="v2"))
-    print("no-change re-run: %.1f s" % (time.monotonic() - started))
+    record_figure("no-change re-run: %.1f s" % (time.monotonic() - started))
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert recap((result.stdout + result.stderr), host.backend.get_hostname())["changed"] == 0, (result.stdout + result.stderr)[-6000:]
 
