@@ -10,14 +10,16 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export MOLECULE_NO_LOG := false
 SCENARIOS ?= default uwsgi tls releases cluster
 
-.PHONY: help venv collection docker images lint galaxy test quick demo demo-clean bench bench-clean clean
+.PHONY: help venv collection docker images lint sanity changelog galaxy test quick demo demo-clean bench bench-clean clean
 
 help:
 	@echo "make demo   deploy the sample app onto a local Debian container reached over SSH"
 	@echo "make test   lint, then every Molecule scenario ($(SCENARIOS))"
 	@echo "make quick  lint, then the uwsgi scenario only (one host), for iterating"
 	@echo "make bench  deploy the sample app with the collection and by hand, measure both (results/)"
-	@echo "make lint   yamllint, ansible-lint --profile production, spec/defaults check, galaxy build"
+	@echo "make lint   yamllint, ansible-lint --profile production, spec/defaults check, unit tests,"
+	@echo "            changelog lint, ansible-test sanity, galaxy build and galaxy-importer"
+	@echo "make sanity ansible-test sanity on the collection as shipped (make lint runs it)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -42,7 +44,17 @@ lint: venv collection
 	python3 scripts/check_specs.py
 	python3 scripts/role_readme.py --check
 	python3 -m pytest -q -p no:cacheprovider tests/unit
+	$(MAKE) --no-print-directory changelog
+	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory galaxy
+
+changelog: venv
+	bash scripts/check-changelog.sh
+
+# ansible-test sanity needs shellcheck, which it does not install: Debian's package.
+sanity: venv
+	@command -v shellcheck >/dev/null 2>&1 || bash scripts/ensure-shellcheck.sh
+	bash scripts/sanity.sh
 
 galaxy: venv
 	bash scripts/check-galaxy.sh

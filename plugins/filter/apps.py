@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import keyword
 import posixpath
 import re
 
@@ -47,10 +48,89 @@ RESERVED_NAMES = frozenset((
     "messagebus", "cron", "docker", "sudo", "admin", "staff", "adm", "users", "git", "postgres",
     "mysql", "redis", "uwsgi", "gunicorn", "flaskstack", "getty", "network", "networking",
 ))
+# Server settings the collection sets itself (``server_options`` may not), each with the reason.
+# They decide where and as whom the server listens and runs: an app rebound to 0.0.0.0:80, or
+# run as another user, would be on the network beside nginx.
+_LISTEN = "the app listens on its systemd socket; nginx is its only client"
+_IDENTITY = "the unit runs the server as the app's own user and group"
+_SOCKET = "the socket is reachable by nginx's group only"
+_RUNS_FROM = "the server runs the app from its current release"
+_SUPERVISED = "systemd starts the server in the foreground and tracks its process"
+_PROTOCOL = "nginx speaks HTTP to Gunicorn and the uwsgi protocol to uWSGI"
+_ENTRY = "the collection sets it from 'entry'"
+# Gunicorn's config file is Python: its setting names are Python names (bind, max_requests).
+# Names are compared lower-cased, with '-' read as '_'.
+GUNICORN_OWNED = {
+    "bind": _LISTEN, "user": _IDENTITY, "group": _IDENTITY, "chdir": _RUNS_FROM, "daemon": _SUPERVISED,
+    "pidfile": _SUPERVISED, "protocol": _PROTOCOL, "wsgi_app": _ENTRY,
+}
+GUNICORN_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# uWSGI options (https://uwsgi-docs.readthedocs.io/en/latest/Options.html, and those of the http,
+# router and zerg plugins): every option that opens a listening address, and those that set the
+# identity, the directory, the app or the process. Compared lower-cased, with '_' read as '-'.
+UWSGI_OWNED = dict(
+    [(opt, _LISTEN) for opt in (
+        "socket", "uwsgi-socket", "suwsgi-socket", "ssl-socket", "http-socket", "http11-socket", "https-socket",
+        "fastcgi-socket", "fastcgi-nph-socket", "scgi-socket", "scgi-nph-socket", "raw-socket", "puwsgi-socket",
+        "shared-socket", "undeferred-shared-socket", "zerg", "zerg-server", "fork-server", "fork-socket",
+        "http", "httprouter", "https", "https2", "http-to-https", "fastrouter", "rawrouter", "sslrouter",
+        "sslrouter2", "forkptyrouter", "forkpty-router", "forkptyurouter", "forkpty-urouter", "tuntap-router",
+        "stats", "stats-server", "udp", "snmp", "legion", "legion-mcast", "cache-udp-server",
+        "emperor-stats", "emperor-stats-server", "tuntap-router-stats",
+        "http-stats", "http-stats-server", "http-ss", "http-subscription-server",
+        "fastrouter-stats", "fastrouter-stats-server", "fastrouter-ss", "fastrouter-subscription-server",
+        "rawrouter-stats", "rawrouter-stats-server", "rawrouter-ss", "rawrouter-subscription-server",
+        "sslrouter-stats", "sslrouter-stats-server", "sslrouter-ss", "sslrouter-subscription-server",
+        "forkptyrouter-stats", "forkptyrouter-stats-server", "forkptyrouter-ss",
+    )]
+    + [(opt, _IDENTITY) for opt in ("uid", "gid", "add-gid", "immediate-uid", "immediate-gid", "chroot")]
+    + [(opt, _SOCKET) for opt in ("chmod-socket", "chown-socket")]
+    + [(opt, _RUNS_FROM) for opt in ("chdir", "chdir2", "virtualenv", "venv", "home", "pyhome")]
+    + [(opt, _SUPERVISED) for opt in (
+        "daemonize", "daemonize2", "pidfile", "pidfile2", "safe-pidfile", "safe-pidfile2")]
+    + [(opt, _PROTOCOL) for opt in ("protocol", "socket-protocol")]
+    + [(opt, _ENTRY) for opt in ("module", "wsgi", "wsgi-file", "file", "eval")]
+)
+UWSGI_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+# A setting name shown as it is in a message ('server_options.NAME'); others are shown with repr().
+_PLAIN_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# Ints of more bits than this have more than 4300 digits: str() and repr() refuse them.
+_MAX_INT_BITS = 14000
 
 
 def _is_str(value):
     return isinstance(value, str) and value != ""
+
+
+def _show(value, limit=60):
+    """repr() of a value for a message, shortened; never raises.
+
+    repr() raises ValueError for an int of more than 4300 digits (also inside a list).
+    """
+    try:
+        text = repr(value)
+    except Exception:  # whatever the value: the validator answers, it does not raise
+        text = "<%s>" % type(value).__name__
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return text
+
+
+def _text(value):
+    """str() of a scalar, or None when it has none (a list, a mapping, an int str() refuses)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_INT_BITS:
+        return None
+    return str(value) if isinstance(value, (str, int, float)) else None
+
+
+def _sorted(keys):
+    """Mapping keys in a stable order, whatever their types (YAML keys may be ints, booleans, null)."""
+    return sorted(keys, key=lambda k: (not isinstance(k, str), k if isinstance(k, str) else _show(k, None)))
+
+
+def _names(keys):
+    """Keys for a message: strings as they are, others as repr()."""
+    return ", ".join(k if isinstance(k, str) else _show(k) for k in _sorted(keys))
 
 
 def _relative_path_ok(path):
@@ -75,8 +155,8 @@ def _env_errors(label, key, value):
     errors = []
     for var, val in value.items():
         if not isinstance(var, str) or not ENV_KEY_RE.match(var):
-            errors.append("%s: '%s' has an invalid variable name %r (letters, digits, _; not a digit first)"
-                          % (label, key, var))
+            errors.append("%s: '%s' has an invalid variable name %s (letters, digits, _; not a digit first)"
+                          % (label, key, _show(var)))
         elif isinstance(val, (dict, list)) or val is None:
             errors.append("%s: '%s.%s' must be a string, a number or a boolean" % (label, key, var))
     return errors
@@ -120,8 +200,50 @@ def _nginx_errors(label, app):
         value = app.get(key, "")
         if not isinstance(value, str):
             errors.append("%s: '%s' must be a string" % (label, key))
-    if "{" in app.get("csp", "") or '"' in str(app.get("csp", "")):
+    csp = app.get("csp", "")
+    if isinstance(csp, str) and ("{" in csp or '"' in csp):
         errors.append("%s: 'csp' must not contain braces or double quotes" % label)
+    return errors
+
+
+def _server_options_errors(label, server, options):
+    """Errors of ``server_options``: a mapping of setting names to values, none the collection sets.
+
+    The names and values are written as they are into gunicorn.conf.py (Python) or uwsgi.ini, so a
+    name must be one name (no '=' or line break that would add a line) and a uWSGI value one line.
+    """
+    if not isinstance(options, dict):
+        return ["%s: 'server_options' must be a mapping of server settings" % label]
+    errors = []
+    for name in _sorted(options):
+        if not isinstance(name, str):
+            errors.append("%s: 'server_options' has a setting name that is not a string: %s (names are such as "
+                          "workers)" % (label, _show(name)))
+            continue
+        if server not in SERVERS:
+            continue  # reported with 'server'
+        if _PLAIN_NAME_RE.match(name):
+            where = "%s: 'server_options.%s'" % (label, name)
+        else:
+            where = "%s: 'server_options' setting %s" % (label, _show(name))
+        gunicorn = server == "gunicorn"
+        canonical = name.strip().lower().replace("-", "_") if gunicorn else name.strip().lower().replace("_", "-")
+        owned = (GUNICORN_OWNED if gunicorn else UWSGI_OWNED).get(canonical)
+        if owned:
+            alias = "" if canonical == name else " (%s's %s)" % ("Gunicorn" if gunicorn else "uWSGI", canonical)
+            errors.append("%s%s is set by the collection (%s): remove it" % (where, alias, owned))
+        elif gunicorn and (not GUNICORN_NAME_RE.match(name) or keyword.iskeyword(name)):
+            errors.append("%s is not a Gunicorn setting name: gunicorn.conf.py takes Python names such as "
+                          "max_requests" % where)
+        elif not gunicorn and not UWSGI_NAME_RE.match(name):
+            errors.append("%s is not a uWSGI option name: letters, digits and dashes, such as max-requests" % where)
+        elif not gunicorn:
+            value = options[name]
+            items = value if isinstance(value, list) else [value]
+            if any(isinstance(item, (dict, list)) for item in items):
+                errors.append("%s must be a value or a list of values (a list repeats the option)" % where)
+            elif any(isinstance(item, str) and ("\n" in item or "\r" in item) for item in items):
+                errors.append("%s must not contain a line break (each value is one line of uwsgi.ini)" % where)
     return errors
 
 
@@ -163,8 +285,8 @@ def _release_errors(label, app):
                 if not set(item) <= {"path", "mode"} or "path" not in item:
                     errors.append("%s must be a path or a mapping with 'path' and optionally 'mode'" % where)
                     continue
-                path, mode = item["path"], str(item.get("mode", "0750"))
-                if not SHARED_DIR_MODE_RE.match(mode):
+                path, mode = item["path"], _text(item.get("mode", "0750"))
+                if mode is None or not SHARED_DIR_MODE_RE.match(mode):
                     errors.append("%s.mode must be an octal mode such as '0750'" % where)
             else:
                 path = item
@@ -178,10 +300,10 @@ def _release_errors(label, app):
     if not isinstance(hooks, dict):
         errors.append("%s: 'hooks' must be a mapping with 'before_switch' and/or 'after_switch'" % label)
     else:
-        unknown = sorted(set(hooks) - set(HOOK_STAGES))
+        unknown = _sorted(set(hooks) - set(HOOK_STAGES))
         if unknown:
             errors.append("%s: 'hooks' has unknown stage(s) %s (known: %s)"
-                          % (label, ", ".join(repr(k) for k in unknown), ", ".join(HOOK_STAGES)))
+                          % (label, ", ".join(_show(k) for k in unknown), ", ".join(HOOK_STAGES)))
         for stage in HOOK_STAGES:
             commands = hooks.get(stage, [])
             if not isinstance(commands, list):
@@ -234,10 +356,10 @@ def app_errors(apps):
         if not isinstance(app, dict):
             errors.append("%s must be a mapping" % label)
             continue
-        unknown = sorted(set(app) - set(KNOWN_KEYS))
+        unknown = _sorted(set(app) - set(KNOWN_KEYS))
         if unknown:
             errors.append("%s: unknown key(s) %s (known keys: %s)"
-                          % (label, ", ".join(repr(k) for k in unknown), ", ".join(KNOWN_KEYS)))
+                          % (label, ", ".join(_show(k) for k in unknown), ", ".join(KNOWN_KEYS)))
         name = app.get("name")
         if not _is_str(name):
             errors.append("%s: 'name' is required" % label)
@@ -266,7 +388,8 @@ def app_errors(apps):
                 errors.append("%s: 'repo' must not contain white space" % label)
 
         version = app.get("version", "HEAD")
-        if not isinstance(version, (str, int)) or str(version).strip() == "" or any(c.isspace() for c in str(version)):
+        version = _text(version) if isinstance(version, (str, int)) else None
+        if version is None or version.strip() == "" or any(c.isspace() for c in version):
             errors.append("%s: 'version' must be a branch, a tag or a commit" % label)
 
         entry = app.get("entry")
@@ -278,7 +401,8 @@ def app_errors(apps):
 
         server = app.get("server", "gunicorn")
         if server not in SERVERS:
-            errors.append("%s: 'server' %r is not supported (choose one of: %s)" % (label, server, ", ".join(SERVERS)))
+            errors.append("%s: 'server' %s is not supported (choose one of: %s)"
+                          % (label, _show(server), ", ".join(SERVERS)))
 
         domains = app.get("domains", [])
         if not isinstance(domains, list) or not all(_is_str(d) and DOMAIN_RE.match(d) for d in domains):
@@ -290,9 +414,9 @@ def app_errors(apps):
         errors.extend(_env_errors(label, "secret_env", app.get("secret_env")))
         env, secret_env = app.get("env"), app.get("secret_env")
         if isinstance(env, dict) and isinstance(secret_env, dict):
-            both = sorted(set(env) & set(secret_env))
+            both = set(env) & set(secret_env)
             if both:
-                errors.append("%s: %s set in both 'env' and 'secret_env'" % (label, ", ".join(both)))
+                errors.append("%s: %s set in both 'env' and 'secret_env'" % (label, _names(both)))
 
         static = app.get("static", [])
         if not isinstance(static, list):
@@ -322,8 +446,7 @@ def app_errors(apps):
         packages = app.get("packages", [])
         if not isinstance(packages, list) or not all(_is_str(p) for p in packages):
             errors.append("%s: 'packages' must be a list of Debian package names" % label)
-        if not isinstance(app.get("server_options", {}), dict):
-            errors.append("%s: 'server_options' must be a mapping of server settings" % label)
+        errors.extend(_server_options_errors(label, server, app.get("server_options", {})))
         errors.extend(_release_errors(label, app))
 
     ports = {}

@@ -128,3 +128,121 @@ def test_nginx_sites_over_tcp_with_a_drained_host():
     layout = apps.app_layout([GOOD], base_dir="/srv", web_user="www-data")
     sites = apps.nginx_sites(layout, backends=["10.0.0.1", "10.0.0.2"], down=["10.0.0.2"])
     assert sites[0]["upstream_servers"] == ["10.0.0.1:8001", "10.0.0.2:8001 down"]
+
+
+# Issue 13, point 3: the validator answers (never raises), and server_options may not rebind the server.
+
+@pytest.mark.parametrize("csp", [None, 5, True, 1.5, [], ["default-src 'self'"], {"default-src": "'self'"}])
+def test_csp_of_another_type_is_named_not_raised(csp):
+    errors = apps.app_errors([dict(GOOD, csp=csp)])
+    assert errors == ["flaskstack_apps[0] (app 'hello'): 'csp' must be a string"]
+
+
+def test_csp_braces_and_quotes_still_refused():
+    for csp in ("default-src {x}", 'default-src "self"'):
+        assert errors_of(csp=csp) == [
+            "flaskstack_apps[0] (app 'hello'): 'csp' must not contain braces or double quotes"]
+    assert errors_of(csp="default-src 'self'") == []
+
+
+HUGE = 10 ** 5000  # str() and repr() refuse it (more than 4300 digits)
+
+
+@pytest.mark.parametrize(
+    "changes,fragment",
+    [
+        ({"server": HUGE}, "'server' <int> is not supported"),
+        ({"version": HUGE}, "'version' must be"),
+        ({"version": [HUGE]}, "'version' must be"),
+        ({"env": {HUGE: "x"}}, "'env' has an invalid variable name <int>"),
+        ({"shared_dirs": [{"path": "up", "mode": HUGE}]}, "'shared_dirs[0]'.mode"),
+        ({"hooks": {HUGE: [], 1: [], "x": []}}, "'hooks' has unknown stage(s) 'x', 1, <int>"),
+        ({"server_options": {HUGE: 1}}, "'server_options' has a setting name that is not a string: <int>"),
+    ],
+)
+def test_huge_ints_are_answered(changes, fragment):
+    errors = apps.app_errors([dict(GOOD, **changes)])
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("flaskstack_apps[0] (app 'hello'): ")
+    assert fragment in errors[0]
+
+
+def test_keys_of_mixed_types_are_answered():
+    app = dict(GOOD)
+    app.update({1: "x", None: "y", "zz": 1})
+    errors = apps.app_errors([app])
+    assert errors == ["flaskstack_apps[0] (app 'hello'): unknown key(s) 'zz', 1, None (known keys: %s)"
+                      % ", ".join(apps.KNOWN_KEYS)]
+    errors = errors_of(hooks={1: [], "before_switch": [], False: []})
+    assert len(errors) == 1 and "'hooks' has unknown stage(s) 1, False" in errors[0]
+    # env and secret_env sharing names that are not strings (YAML keys may be ints or booleans)
+    errors = errors_of(env={False: "a", 1: "b", "A": "c"}, secret_env={False: "x", 1: "y", "A": "z"})
+    assert "flaskstack_apps[0] (app 'hello'): A, 1, False set in both 'env' and 'secret_env'" in errors
+    assert not any(secret in e for e in errors for secret in ("x", "y", "z"))
+
+
+def test_other_keys_of_wrong_types_are_answered():
+    for key in apps.KNOWN_KEYS:
+        for value in (None, True, 0, 1.5, float("nan"), "", [None], [[]], {"x": None}, {1: {}}):
+            errors = apps.app_errors([dict(GOOD, **{key: value})])
+            assert all(isinstance(e, str) and e.startswith("flaskstack_apps[0]") for e in errors), (key, value)
+
+
+def test_server_options_may_not_rebind_gunicorn():
+    errors = apps.app_errors([dict(GOOD, name="shop", server_options={"bind": "0.0.0.0:80"})])
+    assert errors == ["flaskstack_apps[0] (app 'shop'): 'server_options.bind' is set by the collection (the app "
+                      "listens on its systemd socket; nginx is its only client): remove it"]
+    for name in ("user", "group", "chdir", "daemon", "pidfile", "wsgi_app", "Bind", "BIND", "wsgi-app"):
+        errors = errors_of(server_options={name: "x"})
+        assert len(errors) == 1, (name, errors)
+        assert errors[0].startswith("flaskstack_apps[0] (app 'hello'): 'server_options.%s'" % name)
+        assert "is set by the collection" in errors[0]
+    assert "(Gunicorn's bind) is set by the collection" in errors_of(server_options={"Bind": "x"})[0]
+    errors = errors_of(server_options={" bind": "x"})
+    assert errors[0].startswith("flaskstack_apps[0] (app 'hello'): 'server_options' setting ' bind' (Gunicorn's bind)")
+
+
+def test_server_options_may_not_rebind_uwsgi():
+    for name in ("socket", "http", "https", "http-socket", "http_socket", "HTTP-Socket", "uwsgi-socket",
+                 "fastcgi-socket", "scgi-socket", "shared-socket", "http11-socket", "zerg", "stats", "uid", "gid",
+                 "chdir", "daemonize", "chmod-socket", "chown-socket", "virtualenv", "module"):
+        errors = errors_of(server="uwsgi", server_options={name: ":80"})
+        assert len(errors) == 1, (name, errors)
+        assert errors[0].startswith("flaskstack_apps[0] (app 'hello'): 'server_options.%s'" % name)
+        assert "is set by the collection" in errors[0] and errors[0].endswith(": remove it")
+    assert "(the unit runs the server as the app's own user and group)" in \
+        errors_of(server="uwsgi", server_options={"uid": "root"})[0]
+    # Each server's own names: bind is no uWSGI option, socket no Gunicorn setting.
+    assert errors_of(server="uwsgi", server_options={"bind": "x"}) == []
+    assert errors_of(server_options={"socket": "x"}) == []
+
+
+def test_server_options_may_not_add_lines():
+    # The names and uWSGI values are written as they are, one per line, into the server's config.
+    assert "is not a Gunicorn setting name" in errors_of(server_options={"workers = 2\nbind": "x"})[0]
+    assert "is not a Gunicorn setting name" in errors_of(server_options={"max-requests": 5})[0]
+    assert "is not a Gunicorn setting name" in errors_of(server_options={"class": 5})[0]
+    assert "is not a uWSGI option name" in errors_of(server="uwsgi", server_options={"a = b\nsocket": "x"})[0]
+    errors = errors_of(server="uwsgi", server_options={"cheaper": "2\nhttp = :80"})
+    assert errors == ["flaskstack_apps[0] (app 'hello'): 'server_options.cheaper' must not contain a line break "
+                      "(each value is one line of uwsgi.ini)"]
+    assert "line break" in errors_of(server="uwsgi", server_options={"route-run": ["log:x", "a\rb"]})[0]
+    assert "a list of values" in errors_of(server="uwsgi", server_options={"cheaper": {"http": ":80"}})[0]
+
+
+def test_server_options_names_are_strings():
+    for server in ("gunicorn", "uwsgi", "apache"):
+        errors = [e for e in errors_of(server=server, server_options={1: 2, None: 3}) if "'server_options'" in e]
+        assert errors == ["flaskstack_apps[0] (app 'hello'): 'server_options' has a setting name that is not a "
+                          "string: %s (names are such as workers)" % shown for shown in ("1", "None")]
+    assert errors_of(server_options=["workers"]) == [
+        "flaskstack_apps[0] (app 'hello'): 'server_options' must be a mapping of server settings"]
+
+
+def test_server_options_of_tuning_pass():
+    assert errors_of(server_options={"workers": 4, "timeout": 60, "max_requests": 1000, "max_requests_jitter": 50,
+                                     "worker_tmp_dir": "/dev/shm", "reuse_port": True, "umask": 7,
+                                     "worker_connections": 2000}) == []
+    assert errors_of(server="uwsgi", server_options={"workers": 4, "max-requests": 1000, "max_requests": 1000,
+                                                     "harakiri": 60, "cheaper": 2, "route-run": ["log:x", "last:"],
+                                                     "enable-threads": True}) == []

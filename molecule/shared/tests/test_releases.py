@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import http_get, recap, record_figure
+from conftest import main_pid, http_get, recap, record_figure
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MOLECULE_SCENARIO_NAME") != "releases", reason="releases are tested in the releases scenario"
@@ -95,10 +95,15 @@ def test_releases_first_deploy(host):
 def test_releases_app_writes_only_shared_and_a_secret_key_was_generated(host):
     response = http_get(host, "/visits", "hello.example.test")
     assert response.status == 200 and json.loads(response.body)["visits"] >= 1, response
-    env = host.file("/etc/flaskstack/hello/env")
-    assert re.search(r'^SECRET_KEY="[A-Za-z0-9_-]{40,}"$', env.content_string, re.M)
-    key_file = host.file("/etc/flaskstack/hello/secret_key")
-    assert (key_file.user, key_file.mode) == ("root", 0o600)
+    # Generated once on the host, in its own file that only root and the app's group can read; the
+    # running server has it in its environment; the environment file written from the controller does not.
+    key_file = host.file("/etc/flaskstack/hello/secret_key.env")
+    assert (key_file.user, key_file.group, key_file.mode) == ("root", "hello", 0o640)
+    match = re.search(r'^SECRET_KEY="([A-Za-z0-9_-]{40,})"$', key_file.content_string, re.M)
+    assert match, "no generated SECRET_KEY line"
+    assert "SECRET_KEY" not in host.file("/etc/flaskstack/hello/env").content_string
+    environ = host.check_output("cat /proc/%d/environ | tr '\\0' '\\n'" % main_pid(host, "hello"))
+    assert "SECRET_KEY=%s" % match.group(1) in environ.splitlines()
 
 
 def test_releases_deploy_v2_under_load_without_a_failed_request(host, apps, run_site):

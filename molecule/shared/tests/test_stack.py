@@ -176,3 +176,11 @@ def test_unit_sandbox_exposure_is_at_most_2(host, app):
     out = host.check_output("systemd-analyze security --no-pager %s.service", app["unit"])
     exposure = float(re.search(r"Overall exposure level for \S+: ([0-9.]+)", out).group(1))
     assert exposure <= 2.0, out
+
+
+def test_no_compiler_on_the_app_host(host):
+    # uWSGI comes as a binary wheel (pyuwsgi) and nothing else is built from source: no compiler
+    # or build toolchain is installed on a production host.
+    for tool in ("gcc", "cc", "c++", "make"):
+        assert not host.exists(tool), "%s is installed on %s" % (tool, host.backend.get_hostname())
+    assert not host.package("build-essential").is_installed

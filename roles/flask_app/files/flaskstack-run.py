@@ -43,7 +43,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--user", required=True)
     parser.add_argument("--group", required=True)
-    parser.add_argument("--env-file", default="")
+    parser.add_argument("--env-file", action="append", default=[],
+                        help="read in order; a leading '-': skipped when missing (as systemd's EnvironmentFile=)")
     parser.add_argument("--chdir", required=True)
     parser.add_argument("--setenv", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -56,10 +57,14 @@ def main():
     gid = grp.getgrnam(args.group).gr_gid
     env = {"HOME": user.pw_dir, "USER": user.pw_name, "LOGNAME": user.pw_name, "LANG": "C.UTF-8",
            "PATH": "/usr/local/bin:/usr/bin:/bin"}
-    if args.env_file:
-        env.update(read_env_file(args.env_file))  # read as root: the file is root:group 0640
+    for env_file in args.env_file:  # read as root: the files are root:group 0640
+        optional = env_file.startswith("-")
+        env_file = env_file[1:] if optional else env_file
+        if optional and not os.path.exists(env_file):
+            continue
+        env.update(read_env_file(env_file))
     for item in args.setenv:
-        name, _, value = item.partition("=")
+        name, dummy, value = item.partition("=")
         env[name] = value
 
     os.setgroups([gid])

@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 flaskstack maintainers. MIT License (see LICENSE).
+"""Small host operations the flaskstack modules share: directories with owner and mode, the app's
+system user and group, commands run as the app's user."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import grp
+import os
+import pwd
+import stat
+
+
+def lookup_ids(user, group):
+    """(uid, gid) of an existing user and group, or None where one does not exist."""
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except KeyError:
+        uid = None
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        gid = None
+    return uid, gid
+
+
+def ensure_dir(path, uid, gid, mode, check_mode, changes):
+    """A directory with this owner, group and mode; records in ``changes`` what it had to change.
+
+    ``uid``/``gid`` None (a user that check mode did not create) skips the ownership check.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError:
+        changes.append("create directory %s" % path)
+        if not check_mode:
+            parent = os.path.dirname(path.rstrip("/"))
+            if parent and not os.path.isdir(parent):
+                os.makedirs(parent, 0o755)  # root's, traversable (/srv/flaskstack, /etc/flaskstack)
+            os.mkdir(path, mode)
+            os.chmod(path, mode)
+            os.chown(path, -1 if uid is None else uid, -1 if gid is None else gid)
+        return True
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise OSError("%s exists and is not a directory" % path)
+    changed = False
+    if stat.S_IMODE(st.st_mode) != mode:
+        changes.append("mode of %s: %04o -> %04o" % (path, stat.S_IMODE(st.st_mode), mode))
+        changed = True
+        if not check_mode:
+            os.chmod(path, mode)
+    if (uid is not None and st.st_uid != uid) or (gid is not None and st.st_gid != gid):
+        changes.append("owner of %s" % path)
+        changed = True
+        if not check_mode:
+            os.chown(path, -1 if uid is None else uid, -1 if gid is None else gid)
+    return changed
+
+
+def ensure_system_user(module, name, group, home, comment, changes):
+    """The app's system group and user (no login shell, no home created). Returns (uid, gid)."""
+    uid, gid = lookup_ids(name, group)
+    if gid is None:
+        changes.append("create group %s" % group)
+        if not module.check_mode:
+            module.run_command(["groupadd", "--system", group], check_rc=True)
+    if uid is None:
+        changes.append("create user %s" % name)
+        if not module.check_mode:
+            module.run_command(["useradd", "--system", "--gid", group, "--home-dir", home, "--no-create-home",
+                                "--shell", "/usr/sbin/nologin", "--comment", comment, name], check_rc=True)
+    return lookup_ids(name, group)
+
+
+def run_as_app_argv(run_script, user, group, env_files, chdir, setenv, command):
+    """argv of a command run as the app's user with its environment (files/flaskstack-run.py)."""
+    argv = ["/usr/bin/python3", run_script, "--user", user, "--group", group, "--chdir", chdir]
+    for env_file in env_files:
+        argv.append("--env-file=%s" % env_file)
+    for name in sorted(setenv):
+        argv += ["--setenv", "%s=%s" % (name, setenv[name])]
+    return argv + ["--"] + list(command)

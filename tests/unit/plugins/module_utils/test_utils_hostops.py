@@ -1,0 +1,167 @@
+"""plugins/module_utils/hostops.py: directories with mode and owner, the app's user, run-as argv."""
+
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.flaskstack.deploy.plugins.module_utils import hostops
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="changes owners (runs as root on the host)")
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def test_ensure_dir_creates_with_mode_despite_umask(tmp_path):
+    path = tmp_path / "d"
+    changes = []
+    old = os.umask(0o077)
+    try:
+        assert hostops.ensure_dir(str(path), None, None, 0o755, False, changes) is True
+    finally:
+        os.umask(old)
+    assert path.is_dir() and mode_of(path) == 0o755
+    assert changes == ["create directory %s" % path]
+
+
+def test_ensure_dir_unchanged(tmp_path):
+    path = tmp_path / "d"
+    path.mkdir()
+    os.chmod(path, 0o750)
+    st = os.stat(path)
+    changes = []
+    assert hostops.ensure_dir(str(path), st.st_uid, st.st_gid, 0o750, False, changes) is False
+    assert changes == []
+
+
+def test_ensure_dir_fixes_mode(tmp_path):
+    path = tmp_path / "d"
+    path.mkdir()
+    os.chmod(path, 0o777)
+    changes = []
+    assert hostops.ensure_dir(str(path), None, None, 0o750, False, changes) is True
+    assert mode_of(path) == 0o750
+    assert changes == ["mode of %s: 0777 -> 0750" % path]
+
+
+def test_ensure_dir_check_mode_changes_nothing(tmp_path):
+    existing = tmp_path / "d"
+    existing.mkdir()
+    os.chmod(existing, 0o777)
+    changes = []
+    assert hostops.ensure_dir(str(existing), None, None, 0o700, True, changes) is True
+    assert hostops.ensure_dir(str(tmp_path / "new"), None, None, 0o700, True, changes) is True
+    assert mode_of(existing) == 0o777
+    assert not (tmp_path / "new").exists()
+    assert len(changes) == 2
+
+
+@needs_root
+def test_ensure_dir_owner(tmp_path):
+    path = tmp_path / "d"
+    changes = []
+    hostops.ensure_dir(str(path), 23456, 23457, 0o750, False, changes)
+    st = os.stat(path)
+    assert (st.st_uid, st.st_gid) == (23456, 23457)
+    os.chown(path, 0, 0)
+    changes = []
+    assert hostops.ensure_dir(str(path), 23456, 23457, 0o750, False, changes) is True
+    assert changes == ["owner of %s" % path]
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == (23456, 23457)
+    # only the group asked for: the owner stays
+    assert hostops.ensure_dir(str(path), None, 0, 0o750, False, []) is True
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == (23456, 0)
+
+
+def test_ensure_dir_refuses_a_file_or_a_link(tmp_path):
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "real").mkdir()
+    os.symlink(str(tmp_path / "real"), tmp_path / "link")
+    for name in ("f", "link"):
+        with pytest.raises(OSError, match="is not a directory"):
+            hostops.ensure_dir(str(tmp_path / name), None, None, 0o755, False, [])
+    assert os.path.islink(tmp_path / "link")
+
+
+class FakeModule:
+    def __init__(self, check_mode=False):
+        self.check_mode = check_mode
+        self.commands = []
+
+    def run_command(self, argv, check_rc=False):
+        self.commands.append(argv)
+        return 0, "", ""
+
+
+def test_ensure_system_user_creates_group_then_user(monkeypatch):
+    ids = {"calls": 0}
+
+    def lookup(user, group):
+        ids["calls"] += 1
+        return (None, None) if ids["calls"] == 1 else (1500, 1600)
+
+    monkeypatch.setattr(hostops, "lookup_ids", lookup)
+    module, changes = FakeModule(), []
+    assert hostops.ensure_system_user(module, "hello", "hellogrp", "/srv/flaskstack/hello", "app hello",
+                                      changes) == (1500, 1600)
+    assert changes == ["create group hellogrp", "create user hello"]
+    assert module.commands[0] == ["groupadd", "--system", "hellogrp"]
+    useradd = module.commands[1]
+    assert useradd[:2] == ["useradd", "--system"] and useradd[-1] == "hello"
+    assert useradd[useradd.index("--gid") + 1] == "hellogrp"
+    assert useradd[useradd.index("--home-dir") + 1] == "/srv/flaskstack/hello"
+    assert useradd[useradd.index("--shell") + 1] == "/usr/sbin/nologin"
+    assert "--no-create-home" in useradd
+
+
+def test_ensure_system_user_existing_or_check_mode(monkeypatch):
+    monkeypatch.setattr(hostops, "lookup_ids", lambda user, group: (1500, 1600))
+    module, changes = FakeModule(), []
+    assert hostops.ensure_system_user(module, "hello", "hello", "/h", "c", changes) == (1500, 1600)
+    assert changes == [] and module.commands == []
+
+    monkeypatch.setattr(hostops, "lookup_ids", lambda user, group: (None, None))
+    module, changes = FakeModule(check_mode=True), []
+    assert hostops.ensure_system_user(module, "hello", "hello", "/h", "c", changes) == (None, None)
+    assert changes == ["create group hello", "create user hello"] and module.commands == []
+
+
+def test_lookup_ids_of_root_and_of_nobody_known():
+    assert hostops.lookup_ids("root", "root") == (0, 0)
+    assert hostops.lookup_ids("no-such-user-flaskstack", "no-such-group-flaskstack") == (None, None)
+
+
+def test_run_as_app_argv():
+    argv = hostops.run_as_app_argv("/usr/local/lib/flaskstack/flaskstack-run.py", "hello", "www",
+                                   ["-/etc/a.env", "/etc/b.env"], "/srv/r", {"Z": "1", "A": "x=y"},
+                                   ["/bin/sh", "-c", "echo hi -- there"])
+    assert argv[:2] == ["/usr/bin/python3", "/usr/local/lib/flaskstack/flaskstack-run.py"]
+    split = argv.index("--")
+    assert argv[split + 1:] == ["/bin/sh", "-c", "echo hi -- there"]
+    options = " ".join(argv[2:split])
+    assert "--user hello" in options and "--group www" in options and "--chdir /srv/r" in options
+    assert re.search(r"--env-file[= ]-/etc/a.env .*--env-file[= ]/etc/b.env", options)  # in order
+    assert re.search(r"--setenv[= ]A=x=y .*--setenv[= ]Z=1", options)
+
+
+@needs_root
+def test_run_as_app_argv_is_what_flaskstack_run_accepts(tmp_path):
+    """The argv, run by the real files/flaskstack-run.py (as root: the user it becomes here)."""
+    env_file = tmp_path / "app.env"
+    env_file.write_text('# comment\nFROM_FILE="a b"\nOVERRIDDEN=file\n')
+    workdir = tmp_path / "release"
+    workdir.mkdir()
+    argv = hostops.run_as_app_argv(os.path.join(ROOT, "roles/flask_app/files/flaskstack-run.py"), "root", "root",
+                                   ["-" + str(tmp_path / "missing.env"), "-" + str(env_file)], str(workdir),
+                                   {"OVERRIDDEN": "setenv", "FLASKSTACK_RELEASE": "abc-1"},
+                                   ["/bin/sh", "-c", 'pwd; echo "$FROM_FILE|$OVERRIDDEN|$FLASKSTACK_RELEASE|$HOME"'])
+    argv[0] = sys.executable if not os.path.exists(argv[0]) else argv[0]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [str(workdir), "a b|setenv|abc-1|/root"]
