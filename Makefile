@@ -10,7 +10,7 @@ export XDG_CACHE_HOME := $(CURDIR)/.cache
 export MOLECULE_NO_LOG := false
 SCENARIOS ?= default uwsgi tls releases cluster
 
-.PHONY: help venv collection docker images lint sanity changelog galaxy test quick demo demo-clean bench bench-clean clean
+.PHONY: help venv collection docker images lint sanity changelog galaxy test quick demo demo-clean bench bench-deploy bench-clean clean
 
 help:
 	@echo "make demo   deploy the sample app onto a local Debian container reached over SSH"
@@ -80,9 +80,17 @@ BENCH_SUITE ?= bookworm
 bench: venv collection docker
 	bash scripts/build-images.sh $(BENCH_SUITE)
 	BENCH_SUITE=$(BENCH_SUITE) bash scripts/bench/bench.sh
+	BENCH_SUITE=$(BENCH_SUITE) bash scripts/bench/deploy.sh
+
+# Deploy times over SSH as a sudo user on a fresh stand-in VPS, with this checkout's collection and
+# (BENCH_DEPLOY_COMPARE, default fe58cff) the one before the fast-deploy modules. `make bench` runs it too.
+bench-deploy: venv collection docker
+	bash scripts/build-images.sh $(BENCH_SUITE)
+	BENCH_SUITE=$(BENCH_SUITE) bash scripts/bench/deploy.sh
 
 bench-clean:
 	bash scripts/bench/bench.sh --destroy
+	bash scripts/bench/deploy.sh --destroy
 
 clean: demo-clean bench-clean
 	-for s in $(SCENARIOS); do molecule destroy -s $$s; done

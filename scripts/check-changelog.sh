@@ -20,4 +20,4 @@ if ! cmp -s "$work/CHANGELOG.rst" CHANGELOG.rst; then
   echo "CHANGELOG.rst is not what changelogs/changelog.yaml gives: run antsibull-changelog generate" >&2
   exit 1
 fi
-echo "changelog: $(ls changelogs/fragments | wc -l) fragments and changelogs/changelog.yaml lint clean; CHANGELOG.rst up to date"
+echo "changelog: $(find changelogs/fragments -name "*.y*ml" | wc -l) fragments and changelogs/changelog.yaml lint clean; CHANGELOG.rst up to date"

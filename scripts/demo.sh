@@ -10,7 +10,6 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 SUITE=${DEMO_SUITE:-trixie}
 NAME=flaskstack-demo
-IMAGE=flaskstack/demo-vps:$SUITE
 STATE=.cache/demo
 INVENTORY=inventory/demo
 log() { printf '[demo] %s\n' "$*" >&2; }
@@ -20,52 +19,19 @@ if [ "${1:-}" = --destroy ]; then
   exit 0
 fi
 
-command -v ssh >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-client >/dev/null; }
+# shellcheck source=scripts/lib/vps.sh
+. scripts/lib/vps.sh
 mkdir -p "$STATE"
 
 # 1. An image like a cloud VPS: sshd, a sudo user with passwordless sudo, no acl package.
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  log "building $IMAGE (sshd + sudo user admin)"
-  ctx=$(mktemp -d)
-  cat >"$ctx/Dockerfile" <<DOCKERFILE
-FROM flaskstack/debian-systemd:$SUITE
-RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-server \
- && rm -rf /var/lib/apt/lists/* && touch -d @0 /var/lib/apt/lists \
- && useradd --create-home --shell /bin/bash admin \
- && printf 'admin ALL=(ALL) NOPASSWD:ALL\n' >/etc/sudoers.d/90-admin && chmod 0440 /etc/sudoers.d/90-admin \
- && systemctl enable ssh
-DOCKERFILE
-  DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" "$ctx" >/dev/null
-  rm -rf "$ctx"
-fi
-
-# 2. The VPS, with systemd as PID 1.
+vps_image "$SUITE"
+# 2. The VPS, with systemd as PID 1 (kept between runs: a second run changes nothing).
 if [ "$(docker inspect -f '{{.State.Running}}' "$NAME" 2>/dev/null)" != true ]; then
-  docker rm -f "$NAME" >/dev/null 2>&1 || true
   log "starting the stand-in VPS $NAME ($SUITE)"
-  docker run -d --name "$NAME" --hostname vps1 \
-    --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-    --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp:exec "$IMAGE" >/dev/null
+  vps_start "$NAME" "$SUITE" vps1
 fi
-for _ in $(seq 60); do
-  state=$(docker exec "$NAME" systemctl is-system-running 2>/dev/null || true)
-  case $state in running|degraded) break ;; esac
-  sleep 1
-done
-IP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$NAME")
-
 # 3. Key login for admin, as a cloud provider sets it up.
-[ -f "$STATE/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C flaskstack-demo -f "$STATE/id_ed25519"
-docker exec -i "$NAME" bash -c 'install -d -m 0700 -o admin -g admin ~admin/.ssh &&
-  cat >~admin/.ssh/authorized_keys && chown admin:admin ~admin/.ssh/authorized_keys && chmod 0600 ~admin/.ssh/authorized_keys' \
-  <"$STATE/id_ed25519.pub"
-rm -f "$STATE/known_hosts"
-for _ in $(seq 30); do
-  ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$STATE/known_hosts" \
-    -i "$STATE/id_ed25519" "admin@$IP" true 2>/dev/null && break
-  sleep 1
-done
+IP=$(vps_ssh_ready "$NAME" "$STATE")
 
 # 4. An inventory of the quick-start shape (README), pointing at the stand-in VPS.
 mkdir -p "$INVENTORY/group_vars/all"

@@ -337,6 +337,35 @@ def _release_errors(label, app):
     return errors
 
 
+def _static_in_shared(app):
+    """[(static position, static path, shared item as given)] for each static path that lies in a
+    shared directory (nginx must be able to read it there). Assumes a validated description."""
+    found = []
+    for pos, item in enumerate(app.get("static") or []):
+        path = str(item["path"]).strip("/")
+        for raw in app.get("shared_dirs") or []:
+            shared = str(raw.get("path", "") if isinstance(raw, dict) else raw).strip("/")
+            if shared and (path == shared or path.startswith(shared + "/")):
+                found.append((pos, path, raw))
+    return found
+
+
+def _static_shared_errors(label, app):
+    """A static path in a shared directory whose given mode keeps nginx out: refused, never a silent 403."""
+    errors = []
+    try:
+        pairs = _static_in_shared(app)
+    except (TypeError, AttributeError, KeyError, ValueError):
+        return errors  # the shapes are reported by the other checks
+    for pos, path, raw in pairs:
+        mode = raw.get("mode") if isinstance(raw, dict) else None
+        if isinstance(mode, str) and SHARED_DIR_MODE_RE.match(mode) and int(mode, 8) & 0o005 != 0o005:
+            errors.append("%s: 'static[%d].path' %r lies in the shared directory %r, whose mode %s keeps nginx out "
+                          "(every file would answer 403): give that shared directory mode '0755', or leave its "
+                          "mode out and the collection sets it" % (label, pos, path, raw.get("path"), mode))
+    return errors
+
+
 def app_errors(apps):
     """Return a list of human-readable errors in an app description list (empty when valid).
 
@@ -448,6 +477,7 @@ def app_errors(apps):
             errors.append("%s: 'packages' must be a list of Debian package names" % label)
         errors.extend(_server_options_errors(label, server, app.get("server_options", {})))
         errors.extend(_release_errors(label, app))
+        errors.extend(_static_shared_errors(label, app))
 
     ports = {}
     for index, app in enumerate(apps):
@@ -506,7 +536,13 @@ def app_layout(apps, base_dir, web_user):
             "releases_dir": posixpath.join(root, "releases"),
             "shared_dir": posixpath.join(root, "shared"),
             "venv": posixpath.join(src_dir, "venv"),
-            "shared_dirs": shared_dirs(app.get("shared_dirs")),
+            # A shared directory nginx serves static files from is readable by it (0755 unless given).
+            "shared_dirs": [
+                dict(item, mode="0755") if any(str(raw.get("path", "") if isinstance(raw, dict) else raw).strip("/")
+                                               == item["path"] and not (isinstance(raw, dict) and "mode" in raw)
+                                               for _, _, raw in _static_in_shared(app)) else item
+                for item in shared_dirs(app.get("shared_dirs"))
+            ],
             "hooks": hooks(app.get("hooks")),
             "health": dict(HEALTH_DEFAULTS, **(app.get("health") or {})),
             # Host header of the health checks: the app's first name (a wildcard made concrete).

@@ -125,6 +125,12 @@ def systemctl(module, actions, *args):
         return
     rc, out, err = module.run_command(["systemctl"] + list(args))
     if rc != 0:
+        unit = args[-1]
+        if args[0] in ("start", "restart", "reload") and unit.endswith(".service"):
+            module.fail_json(
+                msg="%s did not stay up after this run's change: systemctl %s failed: %s See journalctl -u %s. "
+                    "Last lines:\n%s" % (unit, args[0], (err or out).strip(), unit, journal(module, unit)),
+                actions=actions)
         module.fail_json(msg="systemctl %s failed: %s" % (" ".join(args), (err or out).strip()), actions=actions)
 
 

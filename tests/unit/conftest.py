@@ -29,3 +29,7 @@ def _collections_path():
 COLLECTIONS_PATH = _collections_path()
 if COLLECTIONS_PATH not in sys.path:
     sys.path.insert(0, COLLECTIONS_PATH)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes seconds (a real virtualenv); deselect with -m 'not slow'")

@@ -246,3 +246,24 @@ def test_server_options_of_tuning_pass():
     assert errors_of(server="uwsgi", server_options={"workers": 4, "max-requests": 1000, "max_requests": 1000,
                                                      "harakiri": 60, "cheaper": 2, "route-run": ["log:x", "last:"],
                                                      "enable-threads": True}) == []
+
+
+def _django(**shared_mode):
+    shared = [{"path": "staticfiles", **shared_mode}] if shared_mode else ["staticfiles"]
+    return [{"name": "djsite", "archive": "/tmp/djsite.tar.gz", "entry": "djsite.wsgi:application",
+             "shared_dirs": ["var"] + shared, "static": [{"url": "/static/", "path": "staticfiles"}],
+             "hooks": {"before_switch": ["python manage.py collectstatic --noinput"]}}]
+
+
+def test_static_path_in_a_shared_directory_gets_a_mode_nginx_can_read():
+    # The natural Django description: static files collected into a shared directory.
+    layout = apps.app_layout(_django(), base_dir="/srv/flaskstack", web_user="www-data")
+    modes = {item["path"]: item["mode"] for item in layout[0]["shared_dirs"]}
+    assert modes == {"var": "0750", "staticfiles": "0755"}
+
+
+def test_static_path_in_a_shared_directory_with_a_closed_mode_is_refused():
+    errors = apps.app_errors(_django(mode="0750"))
+    assert len(errors) == 1 and "app 'djsite'" in errors[0] and "'static[0].path'" in errors[0], errors
+    assert "'0755'" in errors[0]
+    assert apps.app_errors(_django(mode="0755")) == []

@@ -216,6 +216,39 @@ def test_tcp_connection_refused():
     assert not ok and "refused" in message.lower()
 
 
+def test_a_server_that_accepts_and_never_answers(sockdir):
+    address = sockdir + "/hang.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(8)  # the kernel accepts; nobody ever reads or answers
+    try:
+        start = time.monotonic()
+        ok, message, attempts = health.check(address, "http", "/", 200, "localhost", 1, interval=0.1)
+        elapsed = time.monotonic() - start
+    finally:
+        listener.close()
+    assert not ok and attempts == 1 and "timed out" in message
+    assert elapsed < 2.5
+
+
+def test_http_over_ipv6_loopback():
+    class V6Server(TCPServer):
+        address_family = socket.AF_INET6
+
+    try:
+        server = V6Server(("::1", 0), Handler)
+    except OSError as exc:
+        pytest.skip("no IPv6 loopback: %s" % exc)
+    server.protocol, server.answers, server.requests = "http", [200], []
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        ok, message, _ = health.check("[::1]:%d" % server.server_address[1], "http", "/", 200, "localhost", 1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ok, message
+
+
 def test_attempts_follow_the_clock_without_sleeping(sockdir):
     now = [100.0]
     sleeps = []

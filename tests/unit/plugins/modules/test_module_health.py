@@ -55,9 +55,9 @@ def test_ok(run, server):
 
 def test_not_ok_fails_with_the_answer(run, server):
     server.status = 503
-    result = run(address=server.server_address, timeout=1)
+    result = run(address=server.server_address, timeout=0.6)
     assert result["failed"] is True and not result.get("changed")
-    assert result["msg"].startswith("GET / answered 503, expected 200: broken (gave up after 1 s, ")
+    assert result["msg"].startswith("GET / answered 503, expected 200: broken (gave up after 0.6 s, ")
     assert result["status"] == result["msg"] and result["attempts"] >= 2
 
 

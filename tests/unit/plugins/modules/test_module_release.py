@@ -73,9 +73,10 @@ class Repo:
         self.c2 = git("rev-parse", "HEAD", cwd=path)
 
 
-@pytest.fixture
-def repo(tmp_path):
-    return Repo(tmp_path / "src")
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    """One repository for the tests of this file, which only read it (a test that commits makes its own)."""
+    return Repo(tmp_path_factory.mktemp("git") / "src")
 
 
 @pytest.fixture
@@ -208,7 +209,9 @@ def test_a_new_build_id_builds_another_release_of_the_same_code(run, args, repo,
     assert releases.is_complete(str(layout["root"] / "releases"), first["release"])  # the live one untouched
 
 
-def test_a_new_commit_builds_another_release(run, args, repo, layout, user_calls, venv_calls):
+def test_a_new_commit_builds_another_release(run, args, tmp_path, layout, user_calls, venv_calls):
+    repo = Repo(tmp_path / "own-src")
+    args = dict(args, repo=str(repo.path))
     first = run(args)
     (repo.path / "app.py").write_text("VERSION = 'v3'\n")
     git("commit", "-q", "-am", "v3", cwd=repo.path)
@@ -515,7 +518,8 @@ def test_dependency_target(tmp_path):
 
 
 # The one test that builds a real virtualenv (python3 -m venv and pip, a few seconds): an empty
-# requirements.txt, so that pip downloads nothing.
+# requirements.txt, so that pip downloads nothing. Left out by: pytest -m "not slow".
+@pytest.mark.slow
 def test_real_virtualenv_with_pip_and_empty_requirements(run, args, layout, user_calls):
     result = run(args)
     assert result["built"] is True, result.get("msg")

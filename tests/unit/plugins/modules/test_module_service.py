@@ -217,7 +217,7 @@ def test_a_crash_after_settle_is_not_seen_but_a_short_settle_still_passes(run, s
 
 def test_settle_watches_for_the_whole_time_when_all_is_well(run, systemd):
     fake = systemd(hello_service={})
-    result = run(restart=True, settle=0.5)
+    result = run(restart=True, settle=0.3)
     shows = [call for call in fake.calls if call[1] == "show"]
     assert not result.get("failed") and len(shows) >= 3  # before, then polled while settling
 
@@ -236,7 +236,7 @@ def test_a_reload_allows_the_restarts_from_before(run, systemd):
 def test_a_service_that_never_gets_active_fails_after_wait(run, systemd):
     fake = systemd(hello_service={"ActiveState": "inactive", "SubState": "dead"})
     fake.stuck = "hello.service"
-    result = run(wait=0.6)
+    result = run(wait=0.3)
     assert result["failed"] is True and "(now activating/start)" in result["msg"]
     assert result["state"] == "activating/start" and result["restarts"] == 0
 
