@@ -43,6 +43,7 @@ lint: venv collection
 	ansible-lint --profile production
 	python3 scripts/check_specs.py
 	python3 scripts/role_readme.py --check
+	python3 scripts/entry_specs.py --check
 	python3 -m pytest -q -p no:cacheprovider tests/unit
 	$(MAKE) --no-print-directory changelog
 	$(MAKE) --no-print-directory sanity
@@ -59,12 +60,10 @@ sanity: venv
 galaxy: venv
 	bash scripts/check-galaxy.sh
 
+# Two lanes side by side (scripts/test-scenarios.sh); each lane runs its scenarios in turn.
+LANES ?= "releases uwsgi" "default tls cluster"
 test: lint images
-	@set -e; for s in $(SCENARIOS); do \
-	  echo "=== molecule test -s $$s ==="; start=$$SECONDS; \
-	  molecule test -s $$s; \
-	  echo "=== scenario $$s passed in $$((SECONDS - start)) s ==="; \
-	done
+	bash scripts/test-scenarios.sh $(if $(filter command line environment,$(origin SCENARIOS)),"$(SCENARIOS)",$(LANES))
 
 quick: lint images
 	molecule test -s uwsgi

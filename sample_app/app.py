@@ -115,3 +115,37 @@ def _add_probes(app):
 
 
 app = create_app()
+
+
+def _jobs_dir():
+    """A small queue on disk for the worker process (worker.py): in the app's state directory."""
+    return os.path.join(os.environ.get("STATE_DIRECTORY", "/tmp"), "jobs")
+
+
+def _add_job_routes(app):
+    import json
+    import uuid
+
+    from flask import request
+
+    @app.post("/jobs")
+    def enqueue():
+        # A job for the worker: square n. The answer appears under /jobs/<id> once it ran.
+        job = uuid.uuid4().hex
+        pending = os.path.join(_jobs_dir(), "pending")
+        os.makedirs(pending, exist_ok=True)
+        with open(os.path.join(pending, job + ".tmp"), "w") as handle:
+            json.dump({"n": int(request.args.get("n", "2"))}, handle)
+        os.rename(os.path.join(pending, job + ".tmp"), os.path.join(pending, job + ".json"))
+        return jsonify(id=job), 202
+
+    @app.get("/jobs/<job>")
+    def result(job):
+        path = os.path.join(_jobs_dir(), "done", os.path.basename(job) + ".json")
+        if not os.path.exists(path):
+            return jsonify(id=job, state="pending"), 404
+        with open(path) as handle:
+            return jsonify(json.load(handle))
+
+
+_add_job_routes(app)

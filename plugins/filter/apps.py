@@ -31,7 +31,13 @@ KNOWN_KEYS = (
     "name", "repo", "archive", "directory", "version", "entry", "server", "domains", "env", "secret_env",
     "static", "requirements", "packages", "server_options", "shared_dirs", "hooks", "health", "port",
     "tls", "hsts", "maintenance", "allow", "deny", "restricted", "csp", "nginx_snippet",
+    "processes", "timers", "state", "purge", "snapshot",
 )
+# A process or timer name: part of a unit name, NAME-PROCESS.service.
+UNIT_PART_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+PROCESS_KEYS = ("command", "stop_timeout")
+TIMER_KEYS = ("command", "on_calendar", "timeout", "hosts")
+TIMER_DEFAULT_TIMEOUT = 1800
 TLS_MODES = ("off", "self_signed", "acme")
 SOURCES = ("repo", "archive", "directory")
 # The app servers of a multi-host setup listen on TCP: the first app on 8001, the next on 8002, ...
@@ -271,6 +277,65 @@ def hooks(value):
     return result
 
 
+def _lifecycle_errors(label, app):
+    """Errors of the keys of an app's life besides its web process: processes, timers, state, purge, snapshot."""
+    errors = []
+    if app.get("state", "present") not in ("present", "absent"):
+        errors.append("%s: 'state' must be present or absent" % label)
+    for key in ("purge", "snapshot"):
+        if key in app and not isinstance(app[key], bool):
+            errors.append("%s: '%s' must be true or false" % (label, key))
+    for key, known in (("processes", PROCESS_KEYS), ("timers", TIMER_KEYS)):
+        value = app.get(key, {})
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            errors.append("%s: '%s' must be a mapping of names to commands" % (label, key))
+            continue
+        for name, item in value.items():
+            if not isinstance(name, str) or not UNIT_PART_RE.match(name):
+                errors.append("%s: '%s' has an invalid name (lower-case letters, digits, - and _, a letter first, "
+                              "at most 31 characters)" % (label, key))
+                continue
+            where = "%s: '%s.%s'" % (label, key, name)
+            if key == "processes" and isinstance(item, str):
+                item = {"command": item}
+            if not isinstance(item, dict):
+                errors.append("%s must be a command or a mapping with %s" % (where, ", ".join(known)))
+                continue
+            unknown = [k for k in item if k not in known]
+            if unknown:
+                errors.append("%s has unknown key(s) (known: %s)" % (where, ", ".join(known)))
+            command = item.get("command")
+            if not _is_str(command) or "\n" in command:
+                errors.append("%s.command must be a command on one line" % where)
+            if key == "processes":
+                stop = item.get("stop_timeout", 30)
+                if isinstance(stop, bool) or not isinstance(stop, int) or not 1 <= stop <= 3600:
+                    errors.append("%s.stop_timeout must be seconds (1-3600)" % where)
+            else:
+                calendar = item.get("on_calendar")
+                if not _is_str(calendar) or "\n" in calendar:
+                    errors.append("%s.on_calendar must be a systemd calendar expression such as daily" % where)
+                timeout = item.get("timeout", TIMER_DEFAULT_TIMEOUT)
+                if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 86400:
+                    errors.append("%s.timeout must be seconds (1-86400)" % where)
+                if item.get("hosts", "all") not in ("all", "one"):
+                    errors.append("%s.hosts must be all or one" % where)
+    return errors
+
+
+def timer_calendars(apps):
+    """[{app, timer, on_calendar}] of every timer of a (valid) description, for systemd-analyze."""
+    result = []
+    for app in apps or []:
+        if isinstance(app, dict) and isinstance(app.get("timers"), dict):
+            for name, item in sorted(app["timers"].items()):
+                if isinstance(item, dict) and _is_str(item.get("on_calendar")):
+                    result.append({"app": app.get("name"), "timer": name, "on_calendar": item["on_calendar"]})
+    return result
+
+
 def _release_errors(label, app):
     """Errors of the keys that shape releases: shared_dirs, hooks, health."""
     errors = []
@@ -478,6 +543,7 @@ def app_errors(apps):
         errors.extend(_server_options_errors(label, server, app.get("server_options", {})))
         errors.extend(_release_errors(label, app))
         errors.extend(_static_shared_errors(label, app))
+        errors.extend(_lifecycle_errors(label, app))
 
     ports = {}
     for index, app in enumerate(apps):
@@ -540,7 +606,7 @@ def app_layout(apps, base_dir, web_user):
             "shared_dirs": [
                 dict(item, mode="0755") if any(str(raw.get("path", "") if isinstance(raw, dict) else raw).strip("/")
                                                == item["path"] and not (isinstance(raw, dict) and "mode" in raw)
-                                               for _, _, raw in _static_in_shared(app)) else item
+                                               for dummy_pos, dummy_path, raw in _static_in_shared(app)) else item
                 for item in shared_dirs(app.get("shared_dirs"))
             ],
             "hooks": hooks(app.get("hooks")),
@@ -567,6 +633,22 @@ def app_layout(apps, base_dir, web_user):
             "nginx_snippet": app.get("nginx_snippet", ""),
             "runtime_dir": "flaskstack/%s" % name,
             "state_dir": "flaskstack/%s" % name,
+            "state": app.get("state", "present"),
+            "purge": app.get("purge", False),
+            "snapshot": app.get("snapshot", True),
+            # Long-running commands and scheduled ones, each its own unit, from the live release.
+            "processes": [
+                {"name": pname, "unit": "%s-%s" % (name, pname),
+                 "command": pitem if isinstance(pitem, str) else pitem["command"],
+                 "stop_timeout": 30 if isinstance(pitem, str) else pitem.get("stop_timeout", 30)}
+                for pname, pitem in sorted((app.get("processes") or {}).items())
+            ],
+            "timers": [
+                {"name": tname, "unit": "%s-%s" % (name, tname), "command": titem["command"],
+                 "on_calendar": titem["on_calendar"], "timeout": titem.get("timeout", TIMER_DEFAULT_TIMEOUT),
+                 "hosts": titem.get("hosts", "all")}
+                for tname, titem in sorted((app.get("timers") or {}).items())
+            ],
         })
     return layout
 
@@ -601,8 +683,35 @@ def nginx_sites(layout, backends=None, down=None):
             "csp": app["csp"],
             "snippet": app["nginx_snippet"],
         }
-        for app in layout
+        for app in layout if app.get("state", "present") == "present"
     ]
+
+
+def calendar_error(result):
+    """The message for a timer whose on_calendar systemd-analyze refused (one result of its loop)."""
+    timer = result.get("flaskstack_timer", {})
+    return "flaskstack_apps (app '%s'): 'timers.%s'.on_calendar %r is not a calendar expression systemd accepts: %s" % (
+        timer.get("app"), timer.get("timer"), timer.get("on_calendar"),
+        (result.get("stderr") or result.get("msg") or "").strip())
+
+
+def status_input(app, listen_of):
+    """One item of the status module's ``apps`` for an app of the layout (``listen_of``: where each
+    app server listens on this host, by app name)."""
+    return {
+        "name": app["name"], "root": app["root"], "units": ["%s.service" % app["unit"], "%s.socket" % app["unit"]],
+        "address": listen_of.get(app["name"], app["socket"]), "protocol": app["protocol"],
+        "path": app["health"]["path"], "status": app["health"]["status"], "host": app["health_host"],
+    }
+
+
+def status_line(entry):
+    """One line of the status playbook's report for an entry the status module returned."""
+    return "%s: %s, release %s (%s%s), live since %s, previous %s, units %s, health: %s" % (
+        entry["name"], "healthy" if entry["healthy"] else "UNHEALTHY", entry["live_release"] or "none",
+        entry["source"] or "?", (", version %s" % entry["version"]) if entry.get("version") else "",
+        entry["live_since"] or "-", entry["previous"] or "none",
+        ", ".join("%s %s" % item for item in sorted(entry["units"].items())) or "none", entry["health"])
 
 
 class FilterModule(object):
@@ -615,4 +724,8 @@ class FilterModule(object):
             "nginx_sites": nginx_sites,
             "shared_dirs": shared_dirs,
             "hooks": hooks,
+            "status_input": status_input,
+            "status_line": status_line,
+            "timer_calendars": timer_calendars,
+            "calendar_error": calendar_error,
         }

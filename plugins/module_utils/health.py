@@ -22,7 +22,7 @@ def uwsgi_packet(variables):
 
 
 def request_bytes(protocol, path, host):
-    bare, _, query = path.partition("?")
+    bare, dummy, query = path.partition("?")
     if protocol == "uwsgi":
         return uwsgi_packet({
             "REQUEST_METHOD": "GET", "REQUEST_URI": path, "PATH_INFO": bare, "QUERY_STRING": query,
@@ -35,7 +35,7 @@ def request_bytes(protocol, path, host):
 
 def parse_answer(answer):
     """(status, body) of an HTTP answer; raises ValueError when it is none."""
-    head, _, body = answer.partition(b"\r\n\r\n")
+    head, dummy, body = answer.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
     match = re.match(r"^HTTP/\d(\.\d)? (\d{3})", status_line)
     if not match:
@@ -48,7 +48,7 @@ def connect(address, timeout):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         target = address
     else:
-        host, _, port = address.rpartition(":")
+        host, dummy, port = address.rpartition(":")
         host = host.strip("[]")
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         target = (host, int(port))

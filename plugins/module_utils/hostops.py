@@ -10,6 +10,7 @@ __metaclass__ = type
 import grp
 import os
 import pwd
+import re
 import stat
 
 
@@ -82,3 +83,29 @@ def run_as_app_argv(run_script, user, group, env_files, chdir, setenv, command):
     for name in sorted(setenv):
         argv += ["--setenv", "%s=%s" % (name, setenv[name])]
     return argv + ["--"] + list(command)
+
+
+def unit_marker(name):
+    """The line that marks a unit file as one of the app's processes or timers."""
+    return "# flaskstack-managed-by %s" % name
+
+
+def managed_units(unit_dir, name):
+    """The unit files of an app's processes and timers that are on the host (NAME-PART.service|timer
+    with the app's marker line)."""
+    found = []
+    pattern = re.compile(r"^%s-[a-z0-9_-]+\.(service|timer)$" % re.escape(name))
+    try:
+        entries = sorted(os.listdir(unit_dir))
+    except OSError:
+        return found
+    for entry in entries:
+        if not pattern.match(entry):
+            continue
+        try:
+            with open(os.path.join(unit_dir, entry)) as handle:
+                if unit_marker(name) in handle.read().splitlines():
+                    found.append(entry)
+        except (IOError, OSError):
+            continue
+    return found

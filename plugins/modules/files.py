@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: files
 short_description: Put several files, directories and links in place in one call, each validated before it replaces the old one
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - The roles' configuration files (rendered on the controller with the C(template) lookup), their
     directories and links, in one round trip instead of one task (and one or two module calls) per file.
@@ -20,7 +20,7 @@ description:
     reaches the disk and readers see the old or the new file, never half of one.
   - A failed validation stops the run there and names the file and the validator's output; items
     before it stay written.
-author: flaskstack maintainers
+author: flaskstack maintainers (@flaskstack)
 attributes:
   check_mode:
     support: full

@@ -10,19 +10,20 @@ DOCUMENTATION = r"""
 ---
 module: health
 short_description: Check a live flaskstack app through its socket
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Sends GET I(path) to the app server on the host, through its unix socket or host:port, speaking
     HTTP (Gunicorn) or the uwsgi protocol (uWSGI), and retries until the expected status comes back or
     I(timeout) seconds have passed. Fails with the last answer or error.
   - Changes nothing.
-author: flaskstack maintainers
+author: flaskstack maintainers (@flaskstack)
 attributes:
   check_mode:
     support: full
     description: Runs the check in check mode too unless I(skip_in_check_mode) (the server may not exist yet).
   diff_mode:
     support: none
+    description: Changes nothing, so there is no diff.
 options:
   address:
     description: Unix socket path or host:port of the app server.

@@ -10,13 +10,14 @@ DOCUMENTATION = r"""
 ---
 module: release
 short_description: Build the release of a flaskstack app on its host, in one step
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Prepares everything an app's release needs on the host and builds the release, in one call
     instead of a chain of tasks; the switch to it is M(flaskstack.deploy.switch)'s job.
   - Creates the app's system group and user (no login shell) and its directories (root, releases,
     shared directories owned by the app, configuration directory).
-  - Fetches the source (a git commit, kept in a cached clone under I(root)/repo, or an archive
+  - >-
+    Fetches the source (a git commit, kept in a cached clone under I(root)/repo, or an archive
     already on the host), names the release C(<source12>-<build_id>), and when no complete release
     of that name exists builds it in I(releases_dir)/I(release): the code (owned by root, read-only
     for the app), links to the shared directories, its own virtualenv with the app's dependencies
@@ -24,7 +25,7 @@ description:
     C(.flaskstack-release) is written last, so an interrupted build is rebuilt by the next run.
   - Generates the app's secret key once (I(secret_key_file)); it never leaves the host.
   - Never touches the live release.
-author: flaskstack maintainers
+author: flaskstack maintainers (@flaskstack)
 attributes:
   check_mode:
     support: full
@@ -93,7 +94,9 @@ options:
     type: str
     required: true
   shared_dirs:
-    description: Directories of the checkout that persist across releases and that the app may write; each is created under I(shared_dir) (owner the app) and linked into every release.
+    description:
+      - Directories of the checkout that persist across releases and that the app may write; each is created
+        under I(shared_dir) (owner the app) and linked into every release.
     type: list
     elements: dict
     default: []
@@ -120,7 +123,9 @@ options:
     elements: str
     default: []
   installer:
-    description: What builds the virtualenv. C(uv) creates it and installs from its cache on the host in about a second; C(pip) is the standard library's venv and pip.
+    description:
+      - What builds the virtualenv. C(uv) creates it and installs from its cache on the host in about a second;
+        C(pip) is the standard library's venv and pip.
     type: str
     choices: [uv, pip]
     default: uv
@@ -170,6 +175,10 @@ options:
     description: Variable name of the generated secret key.
     type: str
     default: SECRET_KEY
+  unit_dir:
+    description: Where the app's process and timer units are (read only here, for C(managed_units)).
+    type: path
+    default: /etc/systemd/system
 notes:
   - Runs as root. The cached clone, the release's code and its virtualenv belong to root; the app may write only its shared directories.
 """
@@ -231,6 +240,11 @@ source_label:
   description: What was deployed, for messages (repository, version and commit, or the archive).
   returned: always
   type: str
+managed_units:
+  description: The unit files of the app's processes and timers on the host (NAME-PART.service/.timer with the app's marker).
+  returned: always
+  type: list
+  elements: str
 changes:
   description: What this run changed on the host (or would change, in check mode).
   returned: always
@@ -244,7 +258,7 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
+import tempfile
 import time
 import zipfile
 
@@ -313,8 +327,11 @@ def resolve_git(module, params, repo_dir, changes):
                 "+refs/heads/*:refs/remotes/origin/*"]
         rc, out, err = module.run_command(argv, environ_update=env)
         if rc == 0:
-            return _run(module, [git, "-C", repo_dir, "rev-parse", "--verify", version + "^{commit}"],
-                        "git rev-parse", env).strip()
+            rc, out, err = module.run_command([git, "-C", repo_dir, "rev-parse", "--verify", "--quiet",
+                                               version + "^{commit}"], environ_update=env)
+            if rc != 0:
+                raise BuildError("commit %s is not in %s (fetched all its branches and tags)" % (version, params["repo"]))
+            return out.strip()
     if rc != 0:
         raise BuildError("git fetch of %s from %s failed: %s" % (version, params["repo"], (err or out).strip()[-2000:]))
     return _run(module, [git, "-C", repo_dir, "rev-parse", "--verify", "FETCH_HEAD^{commit}"], "git rev-parse", env).strip()
@@ -348,17 +365,21 @@ def _normalise_tree(path):
 def export_git(module, repo_dir, commit, dest):
     git = module.get_bin_path("git", required=True)
     tar = module.get_bin_path("tar", required=True)
-    archive = subprocess.Popen([git, "-C", repo_dir, "archive", "--format=tar", commit],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    unpack = subprocess.Popen([tar, "-x", "--no-same-owner", "--no-same-permissions", "-C", dest],
-                              stdin=archive.stdout, stderr=subprocess.PIPE)
-    archive.stdout.close()
-    _, unpack_err = unpack.communicate()
-    archive_err = archive.stderr.read()
-    archive.wait()
-    if archive.returncode != 0 or unpack.returncode != 0:
-        raise BuildError("export of commit %s failed: %s %s" % (commit, archive_err.decode("utf-8", "replace"),
-                                                                unpack_err.decode("utf-8", "replace")))
+    # The tarball of the commit goes to a root-only temporary file inside the cached clone's .git
+    # (where git ignores it, beside nothing a release or its pruning reads), then is unpacked.
+    fd, tarball = tempfile.mkstemp(prefix="flaskstack-export-", suffix=".tar", dir=os.path.join(repo_dir, ".git"))
+    os.close(fd)
+    try:
+        archive_rc, dummy, archive_err = module.run_command([git, "-C", repo_dir, "archive", "--format=tar",
+                                                             "-o", tarball, commit])
+        unpack_rc, unpack_err = 0, ""
+        if archive_rc == 0:
+            unpack_rc, dummy, unpack_err = module.run_command([tar, "-x", "-f", tarball, "--no-same-owner",
+                                                               "--no-same-permissions", "-C", dest])
+    finally:
+        os.unlink(tarball)
+    if archive_rc != 0 or unpack_rc != 0:
+        raise BuildError("export of commit %s failed: %s %s" % (commit, archive_err, unpack_err))
 
 
 def _safe_member(name, strip):
@@ -566,6 +587,7 @@ def run_module():
             python=dict(type="path", default="/usr/bin/python3"),
             secret_key_file=dict(type="path", no_log=False),
             secret_key_var=dict(type="str", default="SECRET_KEY", no_log=False),
+            unit_dir=dict(type="path", default="/etc/systemd/system"),
         ),
         required_if=[("source", "git", ("repo",)), ("source", "archive", ("archive",))],
         supports_check_mode=True,
@@ -587,7 +609,7 @@ def run_module():
 
     changes = []
     result = dict(changed=False, release="", release_dir="", built=False, is_new=False, live_release="",
-                  commit="", source_id="", source_label="", changes=changes)
+                  commit="", source_id="", source_label="", changes=changes, managed_units=[])
     try:
         uid, gid = hostops.ensure_system_user(module, p["user"], p["group"], p["root"],
                                               "flaskstack app %s" % p["name"], changes)
@@ -619,25 +641,31 @@ def run_module():
             label = "%s %s (%s)" % (p["repo"], p["version"], commit)
             source_archive = None
         else:
-            if not os.path.isfile(p["archive"]):
-                raise BuildError("the archive %s is not on the host" % p["archive"])
             commit = ""
-            source_id = archive_sha1(p["archive"])[:12]
+            if not os.path.isfile(p["archive"]) and check:
+                # (the copy task before this one did not copy it in check mode): the real run names it
+                source_id = "unknown"
+                changes.append("copy the archive %s" % p["archive"])
+            elif not os.path.isfile(p["archive"]):
+                raise BuildError("the archive %s is not on the host" % p["archive"])
+            else:
+                source_id = archive_sha1(p["archive"])[:12]
             label = p["archive"]
             source_archive = p["archive"]
         release = "%s-%s" % (source_id, p["build_id"][:6])
         release_dir = os.path.join(p["releases_dir"], release)
         live = releases.live_release(p["current"])
         result.update(release=release, release_dir=release_dir, is_new=release != live, live_release=live,
-                      commit=commit, source_id=source_id, source_label=label)
+                      commit=commit, source_id=source_id, source_label=label,
+                      managed_units=hostops.managed_units(p["unit_dir"], p["name"]))
         if not releases.is_complete(p["releases_dir"], release):
             changes.append("build release %s" % release)
             result["built"] = True
             if not check:
                 build(module, p, release, release_dir, label, commit, source_archive)
     except (BuildError, OSError) as exc:
-        module.fail_json(msg="%s: %s" % (p["name"], exc), changes=changes, **{k: v for k, v in result.items()
-                                                                               if k not in ("changes",)})
+        module.fail_json(msg="%s: %s" % (p["name"], exc), changes=changes,
+                         **{k: v for k, v in result.items() if k not in ("changes",)})
     result["changed"] = bool(changes)
     if module._diff:
         result["diff"] = {"before": "", "after": "".join("%s\n" % c for c in changes)}

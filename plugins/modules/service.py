@@ -10,17 +10,19 @@ DOCUMENTATION = r"""
 ---
 module: service
 short_description: Start, restart or reload a flaskstack app's systemd service and prove it stayed up
-version_added: 1.1.0
+version_added: 2.0.0
 description:
-  - The one path by which a flaskstack service is (re)started, in one call: deploys, automatic
+  - >-
+    The one path by which a flaskstack service is (re)started, in one call: deploys, automatic
     rollbacks and the rollback playbook all go through it.
   - Reloads systemd when the units changed (I(daemon_reload)), clears the failed state an earlier
     crash loop left (systemd would refuse to start it again), enables and starts the socket unit
     (restarted when it changed), then starts the service, or restarts it (I(restart)), or reloads it
     gracefully (I(reload); a restart when the server has no reload signal).
-  - Then watches it for I(settle) seconds and fails when systemd had to restart it meanwhile (a
+  - >-
+    Then watches it for I(settle) seconds and fails when systemd had to restart it meanwhile (a
     server that reports ready and dies: an import error, a bad setting) or when it is not active.
-author: flaskstack maintainers
+author: flaskstack maintainers (@flaskstack)
 attributes:
   check_mode:
     support: full
@@ -42,7 +44,8 @@ options:
     type: bool
     default: false
   socket_changed:
-    description: The socket unit changed: restart it.
+    description: >-
+      The socket unit changed: restart it.
     type: bool
     default: false
   restart:

@@ -10,12 +10,13 @@ DOCUMENTATION = r"""
 ---
 module: switch
 short_description: Switch a flaskstack app to a release, record it as live, or roll it back
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Moves the C(current) link of an app (the live release) in one step, with rename(2), so that no
     request ever sees no link or half a switch; the service is restarted by
     M(flaskstack.deploy.service), the release checked by M(flaskstack.deploy.health).
-  - I(state=switched) runs the I(hooks) (before_switch: migrations, collectstatic) in the new
+  - >-
+    I(state=switched) runs the I(hooks) (before_switch: migrations, collectstatic) in the new
     release as the app's user, checks the release in-process with its own Python (I(check)), then
     points C(current) at it. A failure leaves C(current) where it was.
   - I(state=live) records the live release in the history (C(releases/.history), the releases that
@@ -23,7 +24,7 @@ description:
     releases, keeping I(keep) (the live one always).
   - I(state=rolled_back) points C(current) at I(to), or at the newest release of the history that is
     not the live one, and makes the history forget what came after it.
-author: flaskstack maintainers
+author: flaskstack maintainers (@flaskstack)
 attributes:
   check_mode:
     support: full
@@ -111,6 +112,30 @@ options:
     description: Releases kept by I(state=live), the live one included.
     type: int
     default: 5
+  snapshot:
+    description: >-
+      With I(state=switched), before the first hook runs, copy these shared directories (SQLite databases with
+      SQLite's online backup, other files as they are) to I(root)/snapshots/I(release); restored when a hook or the
+      check fails. Empty = no snapshot.
+    type: dict
+    suboptions:
+      paths:
+        description: The shared directories (relative to I(shared_dir)).
+        type: list
+        elements: str
+        required: true
+      keep:
+        description: Snapshots kept.
+        type: int
+        default: 3
+      max_size:
+        description: Bytes above which the snapshot is skipped (the result says so).
+        type: int
+        default: 1073741824
+  restore:
+    description: With I(state=rolled_back), restore the shared data from the snapshot taken before the release rolled back from.
+    type: bool
+    default: false
   scripts_dir:
     description: Where the role installed C(flaskstack-run.py) and C(flaskstack-health.py).
     type: path
@@ -166,6 +191,14 @@ pruned:
   returned: always
   type: list
   elements: str
+snapshot:
+  description: Whether a snapshot of the shared data was taken before the hooks (and where), or why not.
+  returned: when hooks ran with I(snapshot)
+  type: str
+restored:
+  description: What was restored from the snapshot (I(restore)).
+  returned: when I(restore)
+  type: str
 history:
   description: The history after this run, oldest first.
   returned: always
@@ -176,7 +209,7 @@ history:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskstack.deploy.plugins.module_utils import hostops, releases
+from ansible_collections.flaskstack.deploy.plugins.module_utils import hostops, releases, snapshots
 
 
 class StepError(Exception):
@@ -201,6 +234,39 @@ def run_hooks(module, p, release_dir, release, hooks_run):
         hooks_run.append(hook["cmd"])
         if rc != 0:
             raise StepError("the hook %r failed (rc=%d): %s" % (hook["cmd"], rc, _tail(err or out)))
+
+
+def hooks_to_run(p):
+    return [h for h in p["hooks"] if not (h.get("creates") and os.path.exists(os.path.join(p["shared_dir"], h["creates"])))]
+
+
+def snapshot_dir(p, release):
+    return os.path.join(p["root"], "snapshots", release)
+
+
+def take_snapshot(p, release):
+    """The shared directories copied before the hooks of ``release`` run; a message for the result."""
+    snap = p["snapshot"]
+    size = snapshots.tree_size(p["shared_dir"], snap["paths"])
+    if size > snap["max_size"]:
+        return "skipped: the shared directories hold %d bytes, more than flask_app_snapshot_max_size (%d)" % (
+            size, snap["max_size"])
+    top = os.path.join(p["root"], "snapshots")
+    if not os.path.isdir(top):
+        os.mkdir(top, 0o700)
+    copied = snapshots.take(p["shared_dir"], snap["paths"], snapshot_dir(p, release))
+    snapshots.prune(top, snap["keep"], protect=(release,))
+    return "taken: %d files (%d bytes) in %s" % (copied, size, snapshot_dir(p, release))
+
+
+def restore_snapshot(p, release):
+    where = snapshot_dir(p, release)
+    if not os.path.isdir(where):
+        return "no snapshot was taken before release %s: the shared data is as it is" % release
+    uid, gid = hostops.lookup_ids(p["user"], p["group"])
+    count = snapshots.restore(where, p["shared_dir"], p["snapshot"]["paths"] if p["snapshot"] else
+                              sorted(os.listdir(where)), uid if uid is not None else 0, gid if gid is not None else 0)
+    return "restored %d files of the shared data from the snapshot taken before release %s" % (count, release)
 
 
 def precheck(module, p, release_dir):
@@ -235,6 +301,11 @@ def run_module():
             group=dict(type="str"),
             env_files=dict(type="list", elements="str", default=[]),
             keep=dict(type="int", default=5),
+            snapshot=dict(type="dict", options=dict(
+                paths=dict(type="list", elements="str", required=True),
+                keep=dict(type="int", default=3),
+                max_size=dict(type="int", default=1073741824))),
+            restore=dict(type="bool", default=False),
             scripts_dir=dict(type="path", default="/usr/local/lib/flaskstack"),
         ),
         required_if=[("state", "switched", ("release",))],
@@ -264,9 +335,17 @@ def run_module():
                     raise StepError("release %s is not a complete release in %s" % (release, p["releases_dir"]))
                 result["changed"] = True
                 if not module.check_mode:
-                    run_hooks(module, p, release_dir, release, result["hooks_run"])
-                    if p["check"]:
-                        result["check"] = precheck(module, p, release_dir)
+                    if p["snapshot"] and p["snapshot"]["paths"] and hooks_to_run(p):
+                        result["snapshot"] = take_snapshot(p, release)
+                    try:
+                        run_hooks(module, p, release_dir, release, result["hooks_run"])
+                        if p["check"]:
+                            result["check"] = precheck(module, p, release_dir)
+                    except StepError as exc:
+                        # What the hooks did to the data goes too: the release stays out.
+                        if result["hooks_run"] and result.get("snapshot", "").startswith("taken"):
+                            raise StepError("%s; %s" % (exc, restore_snapshot(p, release)))
+                        raise
                     releases.point_link(p["current"], release_dir)
                 # only once current moved: a failed hook or check returns switched false, the old live release
                 result.update(switched=True, live_release=release)
@@ -291,6 +370,12 @@ def run_module():
             result.update(pruned=pruned, history=history[-releases.HISTORY_LIMIT:])
         else:
             target = p["to"] or releases.rollback_target(history, live, p["releases_dir"])
+            if p["to"] and p["to"] == live:
+                # Already there (a second run): nothing to do.
+                result.update(live_release=live)
+                if module._diff:
+                    result["diff"] = {"before": "current -> %s\n" % live, "after": "current -> %s\n" % live}
+                module.exit_json(**result)
             if not target or target == live:
                 raise StepError("cannot roll back from %s: no earlier release in the history (history, oldest first: %s)"
                                 % (live or "nothing", ", ".join(history) or "empty"))
@@ -303,6 +388,8 @@ def run_module():
                 releases.point_link(p["current"], os.path.join(p["releases_dir"], target))
                 if new_history != history:
                     releases.write_history(p["releases_dir"], new_history)
+                if p["restore"]:
+                    result["restored"] = restore_snapshot(p, live)
     except (StepError, OSError) as exc:
         if p["state"] == "switched":
             module.fail_json(msg="%s: release %s was not switched in: %s. current still points to %s; nothing was "

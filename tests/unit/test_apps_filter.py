@@ -267,3 +267,29 @@ def test_static_path_in_a_shared_directory_with_a_closed_mode_is_refused():
     assert len(errors) == 1 and "app 'djsite'" in errors[0] and "'static[0].path'" in errors[0], errors
     assert "'0755'" in errors[0]
     assert apps.app_errors(_django(mode="0755")) == []
+
+
+def test_processes_and_timers_in_the_layout():
+    app = dict(GOOD, processes={"worker": "rq worker", "beat": {"command": "celery beat", "stop_timeout": 60}},
+               timers={"cleanup": {"command": "flask cleanup", "on_calendar": "daily"}})
+    assert apps.app_errors([app]) == []
+    layout = apps.app_layout([app], base_dir="/srv/flaskstack", web_user="www-data")[0]
+    assert layout["processes"] == [
+        {"name": "beat", "unit": "hello-beat", "command": "celery beat", "stop_timeout": 60},
+        {"name": "worker", "unit": "hello-worker", "command": "rq worker", "stop_timeout": 30}]
+    assert layout["timers"] == [{"name": "cleanup", "unit": "hello-cleanup", "command": "flask cleanup",
+                                 "on_calendar": "daily", "timeout": 1800, "hosts": "all"}]
+    assert layout["state"] == "present" and layout["purge"] is False
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"processes": {"Worker!": "x"}}, "'processes' has an invalid name"),
+    ({"processes": {"worker": {"command": "x", "stop_timeout": 0}}}, "'processes.worker'.stop_timeout"),
+    ({"timers": {"t": {"command": "x"}}}, "'timers.t'.on_calendar"),
+    ({"timers": {"t": {"command": "x", "on_calendar": "daily", "hosts": "some"}}}, "'timers.t'.hosts"),
+    ({"state": "gone"}, "'state' must be present or absent"),
+    ({"purge": "yes"}, "'purge' must be true or false"),
+])
+def test_bad_processes_timers_and_state(changes, expected):
+    errors = errors_of(**changes)
+    assert any(expected in e and "app 'hello'" in e for e in errors), errors

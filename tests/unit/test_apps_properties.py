@@ -58,6 +58,11 @@ BASE = {
     "restricted": [{"url": "/admin", "allow": ["10.0.0.1"]}],
     "csp": "default-src 'self'",
     "nginx_snippet": "client_max_body_size 10m;",
+    "processes": {"worker": "celery -A shop.tasks worker", "beat": {"command": "celery -A shop.tasks beat", "stop_timeout": 60}},
+    "timers": {"cleanup": {"command": "flask --app shop cleanup", "on_calendar": "daily", "timeout": 600, "hosts": "one"}},
+    "state": "present",
+    "purge": False,
+    "snapshot": True,
 }
 # Every known key but the other two sources.
 assert set(BASE) | {"archive", "directory"} == set(apps.KNOWN_KEYS)

@@ -21,7 +21,7 @@ def role_defaults(role, name_var):
     raw = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text())
     values = dict(raw, **{name_var: NAME})
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    for _ in range(5):  # defaults refer to defaults
+    for dummy in range(5):  # defaults refer to defaults
         for key, value in values.items():
             if isinstance(value, str) and "{{" in value:
                 try:

@@ -102,14 +102,14 @@ def app_stopped(host, app):
 
 
 # Running the site playbook again from a test (bad input, secrets): against the Molecule
-# inventory, on one host.
+# inventory, on one host. start_site starts it without waiting (two runs at once).
 @pytest.fixture(scope="module")
-def run_site(host):
+def start_site(host):
     eph = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
     project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
     hostname = host.backend.get_hostname()
 
-    def _run(extra_vars, *args, playbook="flaskstack.deploy.site", limit=True):
+    def _start(extra_vars, *args, playbook="flaskstack.deploy.site", limit=True):
         env = dict(os.environ)
         env.update(
             ANSIBLE_CONFIG=os.path.join(eph, "ansible.cfg"),
@@ -117,16 +117,31 @@ def run_site(host):
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_FORCE_COLOR="0",
         )
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        with handle:
             json.dump(extra_vars, handle)
-        try:
-            return subprocess.run(
-                ["ansible-playbook", "-i", os.path.join(eph, "inventory"), *(["--limit", hostname] if limit else []),
-                 "-e", "@" + handle.name, *args, playbook],
-                capture_output=True, text=True, env=env, timeout=900, check=False,
-            )
-        finally:
-            os.unlink(handle.name)
+        process = subprocess.Popen(
+            ["ansible-playbook", "-i", os.path.join(eph, "inventory"), *(["--limit", hostname] if limit else []),
+             "-e", "@" + handle.name, *args, playbook],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+
+        def wait(timeout=900):
+            try:
+                out, err = process.communicate(timeout=timeout)
+            finally:
+                os.unlink(handle.name)
+            return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+        return wait
+
+    return _start
+
+
+@pytest.fixture(scope="module")
+def run_site(start_site):
+    def _run(extra_vars, *args, playbook="flaskstack.deploy.site", limit=True):
+        return start_site(extra_vars, *args, playbook=playbook, limit=limit)()
 
     return _run
 

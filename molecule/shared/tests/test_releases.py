@@ -51,6 +51,23 @@ def shared(host, name):
     return host.file("%s/shared/instance/%s" % (ROOT, name)).content_string
 
 
+def worker_job(host, n=7, timeout=20):
+    """A job enqueued through nginx and the worker's answer to it."""
+    out = host.check_output("curl -s -X POST -H 'Host: hello.example.test' %s", "http://127.0.0.1/jobs?n=%d" % n)
+    job = json.loads(out)["id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = http_get(host, "/jobs/%s" % job, "hello.example.test")
+        if response.status == 200:
+            return json.loads(response.body)
+        time.sleep(0.3)
+    raise AssertionError("the worker did not answer job %s: %s" % (job, host.run("journalctl -u hello-worker -n 20 --no-pager").stdout))
+
+
+def worker_pid(host):
+    return main_pid(host, "hello-worker")
+
+
 class Load:
     """50 clients GET / through nginx in the background, until stopped."""
 
@@ -90,6 +107,18 @@ def test_releases_first_deploy(host):
     assert shared(host, "before_switch.log").split() == [release]
     assert shared(host, "after_switch.log").split() == [release]
     assert host.file(ROOT + "/releases/.history").content_string.split() == [release]
+
+
+def test_releases_worker_process_runs_the_jobs_the_web_app_enqueues(host):
+    answer = worker_job(host, n=7)
+    assert answer["result"] == 49 and answer["version"] == "1", answer
+    assert answer["uid"] == int(host.check_output("id -u hello")) != 0
+    assert answer["release"] == "%s/releases/%s" % (ROOT, live_release(host))
+    assert host.service("hello-worker.service").is_running and host.service("hello-worker.service").is_enabled
+    # The same sandbox as the web process.
+    exposure = float(re.search(r"Overall exposure level for hello-worker.service: ([0-9.]+)",
+                               host.check_output("systemd-analyze security hello-worker.service")).group(1))
+    assert exposure <= 2.0
 
 
 def test_releases_app_writes_only_shared_and_a_secret_key_was_generated(host):
@@ -141,6 +170,15 @@ def test_releases_no_change_rerun_changes_nothing(host, apps, run_site):
     assert recap((result.stdout + result.stderr), host.backend.get_hostname())["changed"] == 0, (result.stdout + result.stderr)[-6000:]
 
 
+def test_releases_worker_follows_v2_after_its_health_check(host):
+    answer = worker_job(host)
+    assert answer["version"] == "2" and answer["release"] == "%s/releases/%s" % (ROOT, live_release(host)), answer
+    # The worker was started after the web process answered on v2 (its journal says when).
+    started = host.check_output("systemctl show -p ExecMainStartTimestampMonotonic --value hello-worker.service")
+    web = host.check_output("systemctl show -p ExecMainStartTimestampMonotonic --value hello.service")
+    assert int(started) > int(web)
+
+
 def test_releases_broken_v3_fails_clearly_and_v2_keeps_answering(host, apps, run_site):
     live = live_release(host)
     with Load(host) as load:
@@ -181,6 +219,12 @@ def test_releases_version_failing_once_live_is_rolled_back(host, apps, run_site)
     assert host.file(ROOT + "/releases/.history").content_string.split()[-1] == live
 
 
+def test_releases_failed_versions_left_the_worker_on_v2(host):
+    # v3 (not switched in), the failing hook and v4 (rolled back) never moved the worker.
+    answer = worker_job(host)
+    assert answer["version"] == "2" and answer["release"] == "%s/releases/%s" % (ROOT, live_release(host)), answer
+
+
 def test_releases_one_time_hook_ran_once_across_all_deploys(host):
     # v1, v2, v3 (broken), v1 (failing hook) and v4 (rolled back) all ran the before_switch hooks.
     assert len(shared(host, "before_switch.log").split()) == 5
@@ -194,6 +238,21 @@ def test_releases_rollback_playbook_brings_back_v1(host, run_site):
     assert version_served(host) == "1"
     assert live_release(host) == history[-2]
     assert host.file(ROOT + "/releases/.history").content_string.split() == history[:-1]
+
+
+def test_releases_rollback_playbook_put_the_worker_back_on_v1(host):
+    answer = worker_job(host)
+    assert answer["version"] == "1" and answer["release"] == "%s/releases/%s" % (ROOT, live_release(host)), answer
+
+
+def test_releases_status_after_the_rollback_shows_the_previous_release_live(host, run_site):
+    result = run_site({}, playbook="flaskstack.deploy.status")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    history = host.file(ROOT + "/releases/.history").content_string.split()
+    assert "hello: healthy, release %s" % live_release(host) in output, output[-3000:]
+    assert live_release(host) == history[-1]
+    assert "previous %s" % (history[-2] if len(history) > 1 else "none") in output, output[-3000:]
 
 
 def test_releases_old_releases_are_pruned(host):
@@ -224,3 +283,124 @@ def test_releases_django_migrated_and_static_served_by_nginx(host):
         assert http_get(host, "/static/admin/css/base.css", "djsite.example.test").status == 200
     finally:
         host.run_test("systemctl start djsite.socket djsite.service")
+
+
+# Data snapshots (after the release tests above, whose counts they would change).
+def visits_rows(host):
+    return int(host.check_output(
+        "python3 -c \"import sqlite3; print(sqlite3.connect('%s/shared/instance/app.sqlite3').execute("
+        "'SELECT COUNT(*) FROM visits').fetchone()[0])\"" % ROOT))
+
+
+DROP = "python3 -c \"import sqlite3; c = sqlite3.connect('instance/app.sqlite3'); c.execute('DROP TABLE visits'); c.commit()\""
+DELETE = "python3 -c \"import sqlite3; c = sqlite3.connect('instance/app.sqlite3'); c.execute('DELETE FROM visits'); c.commit()\""
+
+
+def with_hook(apps, version, command):
+    hooks = copy.deepcopy(apps[0]["hooks"])
+    hooks["before_switch"].append(command)
+    return with_hello(apps, version=version, hooks=hooks)
+
+
+def test_releases_failed_release_after_a_destructive_migration_gets_its_data_back(host, apps, run_site):
+    live = live_release(host)
+    http_get(host, "/visits", "hello.example.test")
+    rows = visits_rows(host)
+    assert rows > 0
+    # v4 passes the check before the switch and fails under Gunicorn: rolled back after its
+    # migration dropped the table.
+    result = run_site(with_hook(apps, "v4", DROP))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "Rolled back" in output, output[-4000:]
+    assert "restored" in output and "from the snapshot taken before release" in output, output[-4000:]
+    assert live_release(host) == live
+    assert visits_rows(host) == rows  # every row written before the deploy is back
+    assert http_get(host, "/visits", "hello.example.test").status == 200
+    assert host.file(ROOT + "/shared/instance/app.sqlite3").user == "hello"
+
+
+def test_releases_manual_rollback_restores_the_data_only_on_request(host, apps, run_site):
+    rows = visits_rows(host)
+    # A "successful" release whose migration deleted every row, rolled back with the data.
+    result = run_site(with_hook(apps, "v2", DELETE))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert visits_rows(host) == 0
+    result = run_site({"flaskstack_rollback_apps": ["hello"], "flaskstack_rollback_restore_data": True},
+                      playbook="flaskstack.deploy.rollback")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert visits_rows(host) == rows and version_served(host) == "1"
+    # The same, without the flag: the code goes back, the data is left as it is.
+    result = run_site(with_hook(apps, "v2", DELETE))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    result = run_site({"flaskstack_rollback_apps": ["hello"]}, playbook="flaskstack.deploy.rollback")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert version_served(host) == "1" and visits_rows(host) == 0
+    # Snapshots are kept for the last flask_app_keep_snapshots (3) deploys that ran hooks.
+    assert len(host.check_output("ls %s/snapshots", ROOT).split()) <= 3
+
+
+# The rest of an app's life. These run last: they change the description (timers, no worker,
+# pyapp retired) and nothing after them expects the earlier state.
+def test_releases_bad_timer_calendar_is_refused_before_anything_changes(host, apps, run_site):
+    timers = {"mark": {"command": "true", "on_calendar": "every full moon"}}
+    result = run_site(with_hello(apps, timers=timers))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "app 'hello'" in output and "'timers.mark'.on_calendar" in output and "every full moon" in output, output[-3000:]
+    assert "Failed to parse" in output or "Invalid argument" in output, output[-3000:]  # systemd's own words
+    assert "PLAY [Put nginx in front of the apps]" not in output
+
+
+def test_releases_timer_runs_and_a_removed_process_is_stopped(host, apps, run_site):
+    mark = "/var/lib/flaskstack/hello/timer-mark"
+    host.run("rm -f %s", mark)
+    when = host.check_output("date -d '+25 seconds' '+%Y-%m-%d %H:%M:%S'")
+    hello = dict(apps[0], timers={"mark": {"command": 'date +%s >> "$STATE_DIRECTORY/timer-mark"', "on_calendar": when}})
+    hello.pop("processes")
+    result = run_site({"flaskstack_apps": [hello]})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "hello-mark.timer" in host.check_output("systemctl list-timers --all --no-pager")
+    # The worker is no longer described: stopped and its unit gone.
+    assert not host.file("/etc/systemd/system/hello-worker.service").exists
+    assert host.run("systemctl is-active hello-worker.service").stdout.strip() != "active"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not host.file(mark).exists:
+        time.sleep(1)
+    assert host.file(mark).exists, host.run("journalctl -u hello-mark -n 20 --no-pager").stdout
+    assert host.file(mark).user == "hello"
+    assert host.run("systemctl show -p Result --value hello-mark.service").stdout.strip() == "success"
+
+
+def test_releases_retiring_an_app_keeps_the_others_answering(host, apps, run_site):
+    retired = [a for a in apps if a["name"] == "pyapp"][0]
+    assert http_get(host, "/", "pyapp.example.test").status == 200
+    with Load(host) as load:
+        try:
+            result = run_site({"flaskstack_apps": [apps[0], dict(retired, state="absent")]})
+        finally:
+            stats = load.stop()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert stats["failed"] == 0 and stats["requests"] > 0, stats
+    # Its site answers nothing any more; its units are gone; its data and user are kept.
+    assert http_get(host, "/", "pyapp.example.test").status != 200
+    assert not host.file("/etc/nginx/sites-enabled/pyapp.conf").exists
+    assert host.run("systemctl list-unit-files 'pyapp*' --no-legend").stdout.strip() == ""
+    assert not host.file("/etc/flaskstack/pyapp").exists
+    assert host.file("/srv/flaskstack/pyapp/current").exists and host.user("pyapp").exists
+    again = run_site({"flaskstack_apps": [apps[0], dict(retired, state="absent")]})
+    assert again.returncode == 0
+    assert recap(again.stdout + again.stderr, host.backend.get_hostname())["changed"] == 0, (again.stdout + again.stderr)[-4000:]
+
+
+def test_releases_purging_a_retired_app_removes_its_files_and_user(host, apps, run_site):
+    retired = dict([a for a in apps if a["name"] == "pyapp"][0], state="absent", purge=True)
+    result = run_site({"flaskstack_apps": [apps[0], retired]})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert not host.file("/srv/flaskstack/pyapp").exists
+    assert not host.file("/var/lib/flaskstack/pyapp").exists
+    assert not host.user("pyapp").exists and not host.group("pyapp").exists
+    again = run_site({"flaskstack_apps": [apps[0], retired]})
+    assert again.returncode == 0
+    assert recap(again.stdout + again.stderr, host.backend.get_hostname())["changed"] == 0, (again.stdout + again.stderr)[-4000:]
+    assert version_served(host) in ("1", "2")

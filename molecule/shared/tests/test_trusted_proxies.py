@@ -29,8 +29,8 @@ def _curl(host, source, client, host_header, path="/"):
 def _burst(host, source, client, host_header, count=90):
     """count requests at once (20 at a time); returns {status: n}."""
     out = host.check_output(
-        "seq %d | xargs -P 20 -I{} curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 10 --interface %s "
-        "-H %s -H %s http://127.0.0.1/", count, source, "X-Forwarded-For: %s" % client, "Host: %s" % host_header)
+        "seq %s | xargs -P 20 -I{} curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 10 --interface %s "
+        "-H %s -H %s http://127.0.0.1/", str(count), source, "X-Forwarded-For: %s" % client, "Host: %s" % host_header)
     statuses = {}
     for line in out.split():
         statuses[line] = statuses.get(line, 0) + 1

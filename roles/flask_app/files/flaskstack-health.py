@@ -37,7 +37,7 @@ def load_app(entry):
 def wsgi_check(args):
     sys.path.insert(0, os.getcwd())
     app = load_app(args.entry)
-    path, _, query = args.path.partition("?")
+    path, dummy, query = args.path.partition("?")
     environ = {
         "REQUEST_METHOD": "GET",
         "SCRIPT_NAME": "",
@@ -73,7 +73,7 @@ def wsgi_check(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--entry", required=True, help="module:callable or module:factory(...)")
     parser.add_argument("--path", default="/")
     parser.add_argument("--status", type=int, default=200)

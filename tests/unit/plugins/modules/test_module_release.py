@@ -304,6 +304,31 @@ def test_a_version_that_does_not_exist_fails(run, args, layout, user_calls, venv
     assert venv_calls == []
 
 
+def test_a_commit_that_does_not_exist_fails(run, args, layout, user_calls, venv_calls):
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    result = run(dict(args, version=missing))
+    assert result["failed"] is True
+    assert result["msg"].startswith("hello: ") and missing in result["msg"], result["msg"]
+    assert venv_calls == []
+
+
+def test_a_commit_the_server_will_not_fetch_alone_is_found_in_the_history(run, args, repo, user_calls, venv_calls,
+                                                                          monkeypatch):
+    # the module's fallback for a server that refuses "git fetch origin <sha>"
+    real = release_module.AnsibleModule.run_command
+
+    def refuse_single_commits(module, argv, **kw):
+        if "fetch" in argv and argv[-1] == repo.c1:
+            return 128, "", "error: Server does not allow request for unadvertised object %s" % repo.c1
+        return real(module, argv, **kw)
+
+    monkeypatch.setattr(release_module.AnsibleModule, "run_command", refuse_single_commits)
+    result = run(dict(args, version=repo.c1))
+    assert not result.get("failed"), result.get("msg")
+    assert result["commit"] == repo.c1
+    assert open(os.path.join(result["release_dir"], "app.py")).read() == "VERSION = 'v1'\n"
+
+
 def test_a_repository_that_does_not_exist_fails(run, args, tmp_path, user_calls, venv_calls):
     result = run(dict(args, repo=str(tmp_path / "nowhere.git")))
     assert result["failed"] is True and result["msg"].startswith("hello: git fetch of main from ")
@@ -350,6 +375,8 @@ def test_tar_gz_archive_with_strip_components(run, args, tmp_path, layout, user_
         ("hello-1.0/app.py", b"VERSION = 'tar'\n", 0o666, 1234),
         ("hello-1.0/run.sh", b"#!/bin/sh\n", 0o777, 1234),
         ("hello-1.0/requirements.txt", b"", 0o644, 1234),
+        ("hello-1.0/pkg", None, 0o700, 1234),
+        ("hello-1.0/pkg/views.py", b"x = 1\n", 0o600, 1234),
     ])
     result = run(archive_args(args, archive, strip=1))
     assert result["release"] == "%s-b1" % sha12(archive)
@@ -361,6 +388,9 @@ def test_tar_gz_archive_with_strip_components(run, args, tmp_path, layout, user_
     # the archive's owners and modes are not kept: root's, 0644, executables 0755
     assert (owner_of(release_dir / "app.py"), mode_of(release_dir / "app.py")) == ((0, 0), 0o644)
     assert mode_of(release_dir / "run.sh") == 0o755
+    # private in the archive, readable by the app in the release
+    assert (mode_of(release_dir / "pkg"), mode_of(release_dir / "pkg" / "views.py")) == (0o755, 0o644)
+    assert owner_of(release_dir / "pkg" / "views.py") == (0, 0)
     assert os.path.islink(release_dir / "instance")
     assert not (layout["root"] / "repo").exists()
     assert json.loads((release_dir / releases.MARKER).read_text())["source"] == str(archive)

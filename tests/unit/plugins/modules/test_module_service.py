@@ -98,7 +98,11 @@ def systemd(monkeypatch):
 
     def install(**units):
         fake = FakeSystemd(**units)
-        monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda module, argv, **kw: fake(module, argv, **kw))
+
+        def run_command(module, argv, **kw):  # a function, so that it is bound as the module's method
+            return fake(module, argv, **kw)
+
+        monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
         holder["fake"] = fake
         return fake
 
@@ -254,8 +258,24 @@ def test_a_failing_systemctl_fails_with_its_message(run, systemd, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "run_command", no_reset)
     result = run()
     assert result["failed"] is True
-    assert result["msg"] == "systemctl start hello.service failed: Job for hello.service failed because the start limit was hit"
+    assert result["msg"].startswith("hello.service ")
+    assert "systemctl start" in result["msg"] and "failed because the start limit was hit" in result["msg"]
     assert result["actions"] == ["reset-failed hello.service", "start hello.service"]
+
+
+def test_a_failing_systemctl_that_is_not_a_start(run, systemd, monkeypatch):
+    fake = systemd(hello_service={})
+
+    def broken_reload(module, argv, **kw):
+        if argv[1] == "daemon-reload":
+            fake.calls.append(list(argv))
+            return 1, "", "Access denied"
+        return fake(module, argv, **kw)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", broken_reload)
+    result = run(daemon_reload=True, restart=True)
+    assert result["failed"] is True and "daemon-reload" in result["msg"] and "Access denied" in result["msg"]
+    assert fake.mutations == ["daemon-reload"]  # and nothing after it
 
 
 def test_check_mode_runs_no_mutating_systemctl(run, systemd):

@@ -503,3 +503,21 @@ def test_deploy_live_rollback_cycle(run, tree):
     # a was pruned long ago: the rollback from d goes to b, and from b finds nothing
     assert run(state="rolled_back")["live_release"] == "b"
     assert run(state="rolled_back")["failed"] is True
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="flaskstack-run.py changes user (root becomes root here)")
+def test_with_the_real_flaskstack_run(run, tree, tmp_path):
+    """The role's own flaskstack-run.py (user root here): the argv the module builds is one it accepts."""
+    shutil.copy(os.path.join(ROOT, "roles/flask_app/files/flaskstack-run.py"), str(tree.scripts))
+    env_file = tmp_path / "env"
+    env_file.write_text('GREETING="hello there"\n')
+    tree.release("a")
+    tree.release("b")
+    tree.point("a")
+    hook = 'echo "$GREETING|$FLASKSTACK_RELEASE|$(pwd)|$HOME" > "$FLASKSTACK_SHARED_DIR/out"'
+    result = run(release="b", user="root", group="root", env_files=["-%s" % (tmp_path / "missing"), "-%s" % env_file],
+                 hooks=[{"cmd": hook}], check={"entry": "app:app", "path": "/health", "host": "app.example.com"})
+    assert not result.get("failed"), result.get("msg")
+    assert (tree.shared / "out").read_text() == "hello there|b|%s|/root\n" % (tree.releases / "b")
+    assert result["check"] == "GET /health answered 200 (in-process check)"
+    assert tree.live() == "b"
