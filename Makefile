@@ -61,7 +61,7 @@ galaxy: venv
 	bash scripts/check-galaxy.sh
 
 # Two lanes side by side (scripts/test-scenarios.sh); each lane runs its scenarios in turn.
-LANES ?= "releases uwsgi" "default tls cluster"
+LANES ?= "releases tls uwsgi" "default cluster"
 test: lint images
 	bash scripts/test-scenarios.sh $(if $(filter command line environment,$(origin SCENARIOS)),"$(SCENARIOS)",$(LANES))
 

@@ -500,6 +500,12 @@ def link_shared(release_dir, shared_dir, shared_dirs):
     for item in shared_dirs:
         path = item["path"].strip("/")
         inside = os.path.join(release_dir, path)
+        # A link in the code (var -> /etc) must not take root's hands outside the release.
+        real_top = os.path.realpath(release_dir)
+        parent = os.path.realpath(os.path.dirname(inside))
+        if parent != real_top and not parent.startswith(real_top + os.sep):
+            raise BuildError("shared directory %s: %s leads outside the release (a symlink in the code)"
+                             % (path, os.path.dirname(path)))
         if os.path.islink(inside) or os.path.isfile(inside):
             os.unlink(inside)
         elif os.path.isdir(inside):

@@ -168,7 +168,7 @@ def main():
     state_before = "%s/%s" % (before.get("ActiveState"), before.get("SubState"))
     if before.get("ActiveState") == "failed":
         systemctl(module, actions, "reset-failed", service, *([sock] if sock else []))
-        before["ActiveState"] = "inactive"
+        before.update(ActiveState="inactive", NRestarts=0)
 
     if sock:
         sock_state = show(module, sock)
@@ -183,6 +183,12 @@ def main():
 
     if p["enabled"] and before.get("UnitFileState") != "enabled":
         systemctl(module, actions, "enable", service)
+    starting = before.get("ActiveState") not in ("active", "reloading", "activating") or p["restart"] or (
+        p["reload"] and not p["can_reload"])
+    if starting and before.get("NRestarts", 0) > 0 and not module.check_mode:
+        # systemd's restart counter still counts an earlier crash loop (a stop does not reset it):
+        # start this run's watch from zero.
+        systemctl(module, actions, "reset-failed", service)
     if before.get("ActiveState") not in ("active", "reloading", "activating"):
         action = "started"
         systemctl(module, actions, "start", service)

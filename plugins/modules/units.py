@@ -145,8 +145,9 @@ def write(path, content):
 def remove(module, unit_dir, units, result):
     for unit in units:
         state = show(module, unit)
-        if state.get("LoadState") == "not-found" and not os.path.exists(os.path.join(unit_dir, unit)):
-            continue
+        gone = state.get("LoadState") == "not-found" or state.get("ActiveState", "inactive") == "inactive"
+        if gone and not os.path.exists(os.path.join(unit_dir, unit)):
+            continue  # removed by an earlier run
         systemctl(module, "disable", "--now", unit)
         if not module.check_mode and os.path.exists(os.path.join(unit_dir, unit)):
             os.unlink(os.path.join(unit_dir, unit))

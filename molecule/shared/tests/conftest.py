@@ -161,3 +161,14 @@ def record_figure(text):
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "test-figures.txt"), "a") as handle:
         handle.write("%s %s: %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), os.environ.get("MOLECULE_SCENARIO_NAME", "?"), text))
+
+
+def changed_tasks(output):
+    """The names of the tasks that reported a change in an ansible-playbook output (for messages)."""
+    names, task = [], None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK ["):].split("]", 1)[0]
+        elif line.startswith("changed:") and task and task not in names:
+            names.append(task)
+    return names

@@ -562,3 +562,15 @@ def test_real_virtualenv_with_pip_and_empty_requirements(run, args, layout, user
     compiled = os.listdir(os.path.join(release_dir, "__pycache__"))
     assert any(name.startswith("app.") and name.endswith(".pyc") for name in compiled), compiled
     assert os.path.isfile(os.path.join(release_dir, releases.MARKER))
+
+
+def test_link_shared_refuses_a_symlink_in_the_code_leading_outside(tmp_path):
+    from ansible_collections.flaskstack.deploy.plugins.modules import release as release_module
+    rel = tmp_path / "rel"
+    rel.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (rel / "var").symlink_to(outside)
+    with pytest.raises(release_module.BuildError, match="leads outside the release"):
+        release_module.link_shared(str(rel), str(tmp_path / "shared"), [{"path": "var/uploads", "mode": "0750"}])
+    assert list(outside.iterdir()) == []

@@ -157,10 +157,18 @@ def test_failed_is_reset_then_started(run, systemd):
 
 
 def test_restart_when_asked(run, systemd):
-    fake = systemd(hello_service={"NRestarts": 2})
+    fake = systemd(hello_service={})
     result = run(restart=True, reload=True)  # a restart makes the reload moot
     assert fake.mutations == ["restart hello.service"] and result["action"] == "restarted"
     assert result["restarts"] == 0
+
+
+def test_an_earlier_crash_loops_counter_is_reset_before_a_start(run, systemd):
+    # Stopped after a crash loop (a rollback stops it to restore data): systemd's counter still says 2.
+    fake = systemd(hello_service={"ActiveState": "inactive", "SubState": "dead", "NRestarts": 2})
+    result = run(restart=True)
+    assert fake.mutations == ["reset-failed hello.service", "start hello.service"]
+    assert result["action"] == "started" and "failed" not in result
 
 
 def test_reload_when_it_can(run, systemd):
