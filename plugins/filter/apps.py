@@ -687,6 +687,17 @@ def nginx_sites(layout, backends=None, down=None):
     ]
 
 
+def nginx_site_links(names, absent, available_dir, enabled_dir, upstreams_dir):
+    """Items of the files module for the nginx role: a link in ``enabled_dir`` to each site of ``names``,
+    then, for each site of ``absent``, its link, its file and its upstream file removed."""
+    items = [{"path": "%s/%s.conf" % (enabled_dir, name), "src": "../%s/%s.conf" % (posixpath.basename(available_dir), name),
+              "state": "link"} for name in names]
+    for name in absent or []:
+        items += [{"path": "%s/%s.conf" % (folder, name), "state": "absent"}
+                  for folder in (enabled_dir, available_dir, upstreams_dir)]
+    return items
+
+
 def calendar_error(result):
     """The message for a timer whose on_calendar systemd-analyze refused (one result of its loop)."""
     timer = result.get("flaskstack_timer", {})
@@ -728,4 +739,5 @@ class FilterModule(object):
             "status_line": status_line,
             "timer_calendars": timer_calendars,
             "calendar_error": calendar_error,
+            "nginx_site_links": nginx_site_links,
         }

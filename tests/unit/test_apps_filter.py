@@ -293,3 +293,12 @@ def test_processes_and_timers_in_the_layout():
 def test_bad_processes_timers_and_state(changes, expected):
     errors = errors_of(**changes)
     assert any(expected in e and "app 'hello'" in e for e in errors), errors
+
+
+def test_nginx_site_links_and_retired_sites():
+    items = apps.nginx_site_links(["000-default", "hello"], ["old"], "/etc/nginx/sites-available",
+                                  "/etc/nginx/sites-enabled", "/etc/nginx/flaskstack-upstreams")
+    assert items[1] == {"path": "/etc/nginx/sites-enabled/hello.conf", "src": "../sites-available/hello.conf",
+                        "state": "link"}
+    assert [i["path"] for i in items if i["state"] == "absent"] == [
+        "/etc/nginx/sites-enabled/old.conf", "/etc/nginx/sites-available/old.conf", "/etc/nginx/flaskstack-upstreams/old.conf"]
