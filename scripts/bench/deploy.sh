@@ -6,7 +6,8 @@
 #   (the packages are downloaded into apt's cache before the clock starts); the same again with
 #   nothing changed; one app, nothing changed; a new commit of one app with the same requirements;
 #   four more apps, then all six with nothing changed (the cost of each further app); the
-#   no-change and new-commit runs again with pipelining on.
+#   no-change and new-commit runs again with pipelining on (the collection's default since 2.0.0;
+#   the rows "off" pass -e flaskstack_pipelining=false).
 # BENCH_DEPLOY_COMPARE=COMMIT (default: the commit before the fast-deploy modules, fe58cff) runs
 # the first deploy, no-change and new-commit runs with that commit's collection too, side by side;
 # BENCH_DEPLOY_COMPARE= skips it. Results: results/deploy-bench-DATE/{runs.jsonl,report.md}.
@@ -77,7 +78,10 @@ run() {  # run LABEL COLLECTION_LABEL TARGET
   file="$STATE/run-$(echo "$coll-$label" | tr -c 'A-Za-z0-9' '-').json"
   log "$coll: $label"
   start=$(date +%s.%N)
-  if ! ansible-playbook -i "$STATE/inventory/hosts.yml" flaskstack.deploy.site >"$file" 2>"$file.err"; then
+  # Since 2.0.0 the collection turns pipelining on for its plays (flaskstack_pipelining); earlier
+  # versions follow ANSIBLE_PIPELINING. Both are set, so that each row says what it measured.
+  if ! ansible-playbook -i "$STATE/inventory/hosts.yml" -e "flaskstack_pipelining=$([ -n "${ANSIBLE_PIPELINING:-}" ] && echo true || echo false)" \
+      flaskstack.deploy.site >"$file" 2>"$file.err"; then
     tail -c 3000 "$file"; tail -20 "$file.err"; log "the run failed: $label"; exit 1
   fi
   end=$(date +%s.%N)
