@@ -34,26 +34,7 @@ fi
 IP=$(vps_ssh_ready "$NAME" "$STATE")
 
 # 4. An inventory of the quick-start shape (README), pointing at the stand-in VPS.
-mkdir -p "$INVENTORY/group_vars/all"
-cat >"$INVENTORY/hosts.yml" <<YAML
----
-# Written by scripts/demo.sh: the README's quick-start inventory, pointing at the demo container.
-all:
-  vars:
-    ansible_user: admin
-    ansible_become: true
-    ansible_python_interpreter: /usr/bin/python3
-    ansible_ssh_private_key_file: $here/$STATE/id_ed25519
-    ansible_ssh_common_args: -o UserKnownHostsFile=$here/$STATE/known_hosts
-  children:
-    web:
-      hosts:
-        vps1:
-          ansible_host: $IP
-    app:
-      hosts:
-        vps1:
-YAML
+vps_inventory "$INVENTORY/hosts.yml" "$IP" "$STATE"
 cat >"$INVENTORY/group_vars/all/flaskstack.yml" <<'YAML'
 ---
 # The sample app, published on the VPS as a bare git repository by molecule/shared/sample_repo.yml.

@@ -109,3 +109,11 @@ def managed_units(unit_dir, name):
         except (IOError, OSError):
             continue
     return found
+
+
+def unit_properties(module, unit, names):
+    """``systemctl show`` of the properties ``names`` of ``unit``: (rc, {name: value}), {} when it failed."""
+    rc, out, err = module.run_command(["systemctl", "show", "--property=" + ",".join(names), unit])
+    if rc != 0:
+        return rc, {}, err
+    return rc, dict(line.split("=", 1) for line in out.splitlines() if "=" in line), err

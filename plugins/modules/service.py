@@ -106,15 +106,15 @@ restarts:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import unit_properties
 
 PROPS = ("ActiveState", "SubState", "NRestarts", "UnitFileState", "LoadState")
 
 
 def show(module, unit):
-    rc, out, err = module.run_command(["systemctl", "show", "--property=" + ",".join(PROPS), unit])
+    rc, props, err = unit_properties(module, unit, PROPS)
     if rc != 0:
         module.fail_json(msg="systemctl show %s failed: %s" % (unit, err.strip()))
-    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     try:
         props["NRestarts"] = int(props.get("NRestarts") or 0)
     except ValueError:

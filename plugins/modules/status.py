@@ -133,12 +133,11 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskstack.deploy.plugins.module_utils import health, releases
+from ansible_collections.flaskstack.deploy.plugins.module_utils import health, hostops, releases
 
 
 def unit_state(module, unit):
-    rc, out, err = module.run_command(["systemctl", "show", "--property=ActiveState,SubState,LoadState", unit])
-    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line) if rc == 0 else {}
+    props = hostops.unit_properties(module, unit, ("ActiveState", "SubState", "LoadState"))[1]
     if props.get("LoadState") == "not-found":
         return "not-found"
     return "%s/%s" % (props.get("ActiveState", "unknown"), props.get("SubState", "unknown"))

@@ -118,12 +118,12 @@ restarted:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import managed_units, unit_marker
+from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import managed_units, unit_marker, unit_properties
+from ansible_collections.flaskstack.deploy.plugins.module_utils.releases import write_file_atomic
 
 
 def show(module, unit):
-    rc, out, err = module.run_command(["systemctl", "show", "--property=ActiveState,UnitFileState,LoadState", unit])
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line) if rc == 0 else {}
+    return unit_properties(module, unit, ("ActiveState", "UnitFileState", "LoadState"))[1]
 
 
 def systemctl(module, *args):
@@ -132,14 +132,6 @@ def systemctl(module, *args):
     rc, out, err = module.run_command(["systemctl"] + list(args))
     if rc != 0:
         module.fail_json(msg="systemctl %s failed: %s" % (" ".join(args), (err or out).strip()))
-
-
-def write(path, content):
-    tmp = "%s.tmp-%d" % (path, os.getpid())
-    with open(tmp, "w") as handle:
-        handle.write(content)
-    os.chmod(tmp, 0o644)
-    os.rename(tmp, path)
 
 
 def remove(module, unit_dir, units, result):
@@ -210,7 +202,7 @@ def main():
         if not same:
             result["written"].append(name)
             if not module.check_mode:
-                write(path, content)
+                write_file_atomic(path, content)
     if result["written"] or result["removed"]:
         systemctl(module, "daemon-reload")
 

@@ -46,20 +46,7 @@ fresh_host() {
   log "starting a fresh stand-in VPS $NAME ($SUITE)"
   vps_start "$NAME" "$SUITE" vps1
   IP=$(vps_ssh_ready "$NAME" "$STATE")
-  mkdir -p "$STATE/inventory/group_vars/all"
-  cat >"$STATE/inventory/hosts.yml" <<YAML
----
-all:
-  vars:
-    ansible_user: admin
-    ansible_become: true
-    ansible_python_interpreter: /usr/bin/python3
-    ansible_ssh_private_key_file: $here/$STATE/id_ed25519
-    ansible_ssh_common_args: -o UserKnownHostsFile=$here/$STATE/known_hosts
-  children:
-    web: {hosts: {vps1: {ansible_host: $IP}}}
-    app: {hosts: {vps1: {}}}
-YAML
+  vps_inventory "$STATE/inventory/hosts.yml" "$IP" "$STATE"
   # apt's downloads are not part of the timing: the packages either version installs, fetched first.
   docker exec "$NAME" bash -c 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --download-only \
     nginx git python3-venv python3-packaging acl ssl-cert build-essential python3-dev >/dev/null'
@@ -74,7 +61,7 @@ new_commit() {  # a new commit of the sample app on main, same requirements
 }
 
 run() {  # run LABEL COLLECTION_LABEL TARGET
-  local label=$1 coll=$2 target=$3 start end secs counts file
+  local label=$1 coll=$2 target=$3 start end secs file
   file="$STATE/run-$(echo "$coll-$label" | tr -c 'A-Za-z0-9' '-').json"
   log "$coll: $label"
   start=$(date +%s.%N)

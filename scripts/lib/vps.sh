@@ -5,6 +5,7 @@
 #   vps_image SUITE            build flaskstack/demo-vps:SUITE once
 #   vps_start NAME SUITE HOST  start it afresh (systemd booted)
 #   vps_ssh_ready NAME KEYDIR  key login for admin; prints the container's address
+#   vps_inventory FILE IP KEYDIR  an inventory of the README's quick-start shape for it (host vps1)
 
 vps_image() {
   local suite=$1 image=flaskstack/demo-vps:$1 ctx
@@ -54,4 +55,29 @@ vps_ssh_ready() {
     sleep 1
   done
   echo "$ip"
+}
+
+vps_inventory() {
+  local file=$1 ip=$2 keydir=$3 here
+  here=$(pwd)
+  mkdir -p "$(dirname "$file")/group_vars/all"
+  cat >"$file" <<YAML
+---
+# Written by scripts/lib/vps.sh: the README's quick-start inventory, pointing at a stand-in VPS.
+all:
+  vars:
+    ansible_user: admin
+    ansible_become: true
+    ansible_python_interpreter: /usr/bin/python3
+    ansible_ssh_private_key_file: $here/$keydir/id_ed25519
+    ansible_ssh_common_args: -o UserKnownHostsFile=$here/$keydir/known_hosts
+  children:
+    web:
+      hosts:
+        vps1:
+          ansible_host: $ip
+    app:
+      hosts:
+        vps1:
+YAML
 }
