@@ -63,6 +63,19 @@ def stop_load(host):
     return json.loads(host.check_output("cat /tmp/loadgen.json"))
 
 
+def run_under_load(host, run_site, extra_vars, playbook="flaskstack.deploy.site"):
+    """Run a playbook on every host while 50 clients ask the web host: (result, seconds, load stats)."""
+    start_load(host)
+    started = time.monotonic()
+    try:
+        result = run_site(extra_vars, playbook=playbook, limit=False)
+        took = time.monotonic() - started
+        time.sleep(2)
+    finally:
+        stats = stop_load(host)
+    return result, took, stats
+
+
 def test_cluster_every_app_host_answers_through_the_web_host(host):
     served_by = {short for _, short in answers(host, 30)}
     assert served_by == set(APP_HOSTS)
@@ -91,14 +104,7 @@ def test_cluster_app_port_is_reachable_from_the_web_host_only(host):
 def test_cluster_rolling_deploy_under_load_has_no_failed_request(host, ansible_vars, run_site):
     apps = copy.deepcopy(ansible_vars["flaskstack_apps"])
     apps[0]["version"] = "v2"
-    start_load(host)
-    started = time.monotonic()
-    try:
-        result = run_site({"flaskstack_apps": apps}, limit=False)
-        took = time.monotonic() - started
-        time.sleep(2)
-    finally:
-        stats = stop_load(host)
+    result, took, stats = run_under_load(host, run_site, {"flaskstack_apps": apps})
     record_figure("rolling deploy v1 -> v2 over 3 app hosts (serial 1): %.1f s; load: %s" % (took, json.dumps(stats)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     assert stats["failed"] == 0, stats
@@ -131,6 +137,30 @@ def test_cluster_broken_version_stops_after_the_first_host(host, ansible_vars, r
     assert {short: live_release(short) for short in APP_HOSTS} == before
     assert stats["failed"] == 0, stats
     assert {BODY_RE.match(b.strip()).group(1) for b in stats["bodies"]} == {"2"}
+    assert {short for _, short in answers(host, 30)} == set(APP_HOSTS)
+
+
+def test_cluster_rollback_under_load_has_no_failed_request(host, run_site):
+    """The rollback playbook as a rolling operation: each app host drained, rolled back, checked
+    where it listens (TCP) and put back, one at a time, while 50 clients keep asking; the web host's
+    static copy follows. Afterwards every host runs the release that was live before v2."""
+    before = {short: live_release(short) for short in APP_HOSTS}
+    assert len(set(before.values())) == 1, before
+    releases = sorted(app_host("app1").file("/srv/flaskstack/hello/releases").listdir())
+    result, took, stats = run_under_load(host, run_site, {}, playbook="flaskstack.deploy.rollback")
+    record_figure("rollback v2 -> v1 over 3 app hosts (serial 1): %.1f s; load: %s" % (took, json.dumps(stats)))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    assert stats["failed"] == 0, stats
+    assert stats["requests"] >= 300, stats
+    assert {BODY_RE.match(b.strip()).group(1) for b in stats["bodies"]} == {"1", "2"}, stats["bodies"]
+    order = [m.group(1) for m in re.finditer(r"Drain from the web hosts flaskstack-cluster-(app\d)\b", result.stdout)]
+    assert order == ["app1", "app2", "app3"], order
+    after = {short: live_release(short) for short in APP_HOSTS}
+    assert len(set(after.values())) == 1, after
+    assert after["app1"] != before["app1"] and after["app1"] in releases, (before, after, releases)
+    # The web host's code-only copy (its static files) is on the same release.
+    assert host.file("/srv/flaskstack/hello/current").linked_to.rsplit("/", 1)[1] == after["app1"]
+    assert {v for v, _ in answers(host, 12)} == {"1"}
     assert {short for _, short in answers(host, 30)} == set(APP_HOSTS)
 
 
