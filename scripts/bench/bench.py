@@ -513,7 +513,9 @@ def targets(data):
             out.append(("%s flavour 50 ms path: req/s close to slots / 0.05 s (%d slots → %d req/s; ≥ 0.8×)" % (
                 flavour.split("-")[1], sl["workers"] * sl["threads"], ideal),
                 med([r["rps"] for r in runs]) / ideal, 0.8))
-    return [(t[0], t[1], t[2], verdict(t[1], t[2], upper=len(t) > 3, noise=noise.get(t[0]), cpu=cpu.get(t[0])),
+    # The 50 ms path is bounded by request slots, not by the cores: its CPU per request decides nothing.
+    cpu_bound = {name: c for name, c in cpu.items() if PATH_LABEL["/bench/sleep"] not in name}
+    return [(t[0], t[1], t[2], verdict(t[1], t[2], upper=len(t) > 3, noise=noise.get(t[0]), cpu=cpu_bound.get(t[0])),
              cpu.get(t[0]), noise.get(t[0])) for t in out]
 
 
@@ -803,7 +805,7 @@ def main():
     r.add_argument("--connections", type=int, default=50)
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--timeout", type=int, default=5)
-    r.add_argument("--pause", type=float, default=1.0)
+    r.add_argument("--pause", type=float, default=0.5)
     r.add_argument("--slow-clients", type=int, default=300)
     r.add_argument("--slow-duration", type=int, default=int(os.environ.get("BENCH_SLOW_DURATION", 6)))
     r.add_argument("--slow-ramp", type=int, default=3)
