@@ -462,19 +462,21 @@ def targets(data):
     """[(target, measured, threshold, verdict)] for every target of the issue."""
     tp, slow, out = data["throughput"], data["slow"], []
 
-    def ratio(a, b, path, key="rps"):
-        if a in tp and b in tp and path in tp[a] and path in tp[b]:
-            return paired(tp[a][path], tp[b][path], key)
-        return None
-
     cpu = {}  # target name -> server CPU per request, A / B (lower: A does the same work with less CPU)
+    cpu_rule = {}  # the same, for the targets whose verdict it may decide (the CPU-bound paths)
     noise = {}  # target name -> spread of its paired ratios
 
     def both(name, a, b, path, threshold):
-        cpu[name] = ratio(a, b, path, "cpu_us_per_req")
-        if a in tp and b in tp and path in tp[a] and path in tp[b]:
-            noise[name] = spread(pairs(tp[a][path], tp[b][path]))
-        out.append((name, ratio(a, b, path), threshold))
+        if not (a in tp and b in tp and path in tp[a] and path in tp[b]):
+            out.append((name, None, threshold))
+            return
+        ratios = pairs(tp[a][path], tp[b][path])
+        cpu[name] = paired(tp[a][path], tp[b][path], "cpu_us_per_req")
+        noise[name] = spread(ratios)
+        # The 50 ms path is bounded by request slots, not by the cores: its CPU per request decides nothing.
+        if path != "/bench/sleep":
+            cpu_rule[name] = cpu[name]
+        out.append((name, med(ratios), threshold))
 
     for path in PATHS[:3]:
         both("Gunicorn flavour %s ≥ 1.0× nginx→Gunicorn by hand" % PATH_LABEL[path],
@@ -492,13 +494,11 @@ def targets(data):
         runs = slow.get(flavour, [])
         slow_name = "%s flavour with %s slow clients ≥ 0.9× unloaded" % (
             flavour.split("-")[1], data["options"]["slow_clients"])
+        ratios = pairs([r["loaded"] | {"rep": r["rep"]} for r in runs],
+                       [r["unloaded"] | {"rep": r["rep"]} for r in runs])
         if runs:
-            noise[slow_name] = spread(pairs([r["loaded"] | {"rep": r["rep"]} for r in runs],
-                                            [r["unloaded"] | {"rep": r["rep"]} for r in runs]))
-        out.append(("%s flavour with %s slow clients ≥ 0.9× unloaded" % (
-            flavour.split("-")[1], data["options"]["slow_clients"]),
-            paired([r["loaded"] | {"rep": r["rep"]} for r in runs],
-                   [r["unloaded"] | {"rep": r["rep"]} for r in runs]) if runs else None, 0.9))
+            noise[slow_name] = spread(ratios)
+        out.append((slow_name, med(ratios) if runs else None, 0.9))
     for flavour, hand in (("coll-gunicorn", "hand-nginx-gunicorn"), ("coll-uwsgi", "hand-nginx-uwsgi")):
         a, b = memory(data, flavour), memory(data, hand)
         if a and b:
@@ -513,9 +513,7 @@ def targets(data):
             out.append(("%s flavour 50 ms path: req/s close to slots / 0.05 s (%d slots → %d req/s; ≥ 0.8×)" % (
                 flavour.split("-")[1], sl["workers"] * sl["threads"], ideal),
                 med([r["rps"] for r in runs]) / ideal, 0.8))
-    # The 50 ms path is bounded by request slots, not by the cores: its CPU per request decides nothing.
-    cpu_bound = {name: c for name, c in cpu.items() if PATH_LABEL["/bench/sleep"] not in name}
-    return [(t[0], t[1], t[2], verdict(t[1], t[2], upper=len(t) > 3, noise=noise.get(t[0]), cpu=cpu_bound.get(t[0])),
+    return [(t[0], t[1], t[2], verdict(t[1], t[2], upper=len(t) > 3, noise=noise.get(t[0]), cpu=cpu_rule.get(t[0])),
              cpu.get(t[0]), noise.get(t[0])) for t in out]
 
 
