@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 flaskstack maintainers. MIT License (see LICENSE).
 """Small host operations the flaskstack modules share: directories with owner and mode, the app's
-system user and group, commands run as the app's user."""
+system user and group, commands run as the app's user, the few facts of a Debian host the roles
+read."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -117,3 +118,49 @@ def unit_properties(module, unit, names):
     if rc != 0:
         return rc, {}, err
     return rc, dict(line.split("=", 1) for line in out.splitlines() if "=" in line), err
+
+
+def _os_release(text):
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def debian_facts(os_release, debian_version, cpuinfo):
+    """The facts the roles read (with the names and values of Ansible's setup), from the text of
+    /etc/os-release, /etc/debian_version and /proc/cpuinfo; None when the host is not Debian or the
+    files do not say enough, so that the caller gathers them with setup instead."""
+    release = _os_release(os_release or "")
+    major = release.get("VERSION_ID", "")
+    if release.get("ID") != "debian" or not major.isdigit():
+        return None
+    version = (debian_version or "").strip()
+    if not re.match(r"^%s(\.[0-9]+)*$" % re.escape(major), version):
+        version = release.get("DEBIAN_VERSION_FULL", "") or major
+    vcpus = len(re.findall(r"^processor\s*:", cpuinfo or "", re.M)) or os.cpu_count() or 1
+    facts = dict(
+        distribution="Debian",
+        os_family="Debian",
+        distribution_major_version=major,
+        distribution_version=version,
+        distribution_release=release.get("VERSION_CODENAME", ""),
+        processor_vcpus=vcpus,
+    )
+    if "." in version:
+        facts["distribution_minor_version"] = version.split(".", 1)[1]
+    return facts
+
+
+def read_debian_facts():
+    """debian_facts() of this host."""
+    texts = []
+    for path in ("/etc/os-release", "/etc/debian_version", "/proc/cpuinfo"):
+        try:
+            with open(path) as handle:
+                texts.append(handle.read())
+        except (IOError, OSError):
+            texts.append("")
+    return debian_facts(*texts)

@@ -60,6 +60,16 @@ options:
     description: Break a stale lock and take it.
     type: bool
     default: false
+  facts:
+    description:
+      - Also return, as I(ansible_facts), the facts of a Debian host that the collection's roles read
+        (C(distribution), C(distribution_major_version), C(distribution_version),
+        C(distribution_release), C(os_family), C(processor_vcpus)), with the names and values of
+        M(ansible.builtin.setup), read from C(/etc/os-release), C(/etc/debian_version) and
+        C(/proc/cpuinfo), so that the run needs no separate fact gathering. On a host that is not
+        Debian nothing is returned (the roles gather their facts and refuse it).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -95,6 +105,11 @@ age:
   description: Seconds since the lock found was taken.
   returned: always
   type: int
+ansible_facts:
+  description: The host's facts (with I(facts), on Debian).
+  returned: when I(facts) is set and the host runs Debian
+  type: dict
+  sample: {distribution: Debian, distribution_major_version: "12", distribution_version: "12.8", processor_vcpus: 2}
 """
 
 import json
@@ -102,6 +117,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import read_debian_facts
 
 
 def read_lock(path):
@@ -135,6 +151,7 @@ def main():
             timeout=dict(type="int", default=3600),
             holder_gone=dict(type="bool", default=False),
             break_stale=dict(type="bool", default=False),
+            facts=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -144,6 +161,10 @@ def main():
     now = time.time()
     age = int(now - current.get("taken", now)) if current else 0
     result = dict(changed=False, acquired=False, holder=current or {}, stale=False, age=age)
+    if p["facts"]:
+        facts = read_debian_facts()
+        if facts:
+            result["ansible_facts"] = facts
 
     if p["state"] == "absent":
         if current and current.get("run_id") == p["run_id"]:

@@ -165,3 +165,40 @@ def test_run_as_app_argv_is_what_flaskstack_run_accepts(tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str(workdir), "a b|setenv|abc-1|/root"]
+
+
+BOOKWORM = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION="12 (bookworm)"
+VERSION_CODENAME=bookworm
+ID=debian
+"""
+TRIXIE = """PRETTY_NAME="Debian GNU/Linux 13 (trixie)"
+VERSION_ID="13"
+VERSION_CODENAME=trixie
+DEBIAN_VERSION_FULL=13.8
+ID=debian
+"""
+CPUINFO = "processor\t: 0\nvendor_id\t: AuthenticAMD\n\nprocessor\t: 1\nvendor_id\t: AuthenticAMD\n"
+
+
+def test_debian_facts_have_setups_names_and_values():
+    # What ansible.builtin.setup reported on the bookworm test image (12.15, 2 vCPUs).
+    assert hostops.debian_facts(BOOKWORM, "12.15\n", CPUINFO) == {
+        "distribution": "Debian", "os_family": "Debian", "distribution_major_version": "12",
+        "distribution_version": "12.15", "distribution_minor_version": "15",
+        "distribution_release": "bookworm", "processor_vcpus": 2}
+
+
+def test_debian_facts_take_the_full_version_from_os_release_when_debian_version_is_a_codename():
+    facts = hostops.debian_facts(TRIXIE, "trixie/sid\n", CPUINFO)
+    assert facts["distribution_version"] == "13.8" and facts["distribution_major_version"] == "13"
+    assert facts["distribution_release"] == "trixie"
+
+
+def test_debian_facts_leave_other_systems_to_setup():
+    ubuntu = 'NAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n'
+    assert hostops.debian_facts(ubuntu, "trixie/sid\n", CPUINFO) is None
+    assert hostops.debian_facts("ID=debian\n", "", CPUINFO) is None  # testing/sid: no VERSION_ID
+    assert hostops.debian_facts("", "", "") is None

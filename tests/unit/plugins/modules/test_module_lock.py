@@ -79,3 +79,12 @@ def test_check_mode_takes_nothing(run):
     assert run(check_mode=True, run_id="r1", holder=HOLDER)["acquired"]
     import os
     assert not os.path.exists(run.path)
+
+
+def test_the_lock_returns_the_hosts_facts_on_request(run, monkeypatch):
+    facts = {"distribution": "Debian", "distribution_major_version": "12", "processor_vcpus": 2}
+    monkeypatch.setattr(lock_module, "read_debian_facts", lambda: facts)
+    assert run(run_id="r1", holder=HOLDER, facts=True)["ansible_facts"] == facts
+    assert "ansible_facts" not in run(run_id="r1", holder=HOLDER)
+    monkeypatch.setattr(lock_module, "read_debian_facts", lambda: None)
+    assert "ansible_facts" not in run(run_id="r1", holder=HOLDER, facts=True)
