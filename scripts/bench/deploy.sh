@@ -10,7 +10,9 @@
 #   the rows "off" pass -e flaskstack_pipelining=false).
 # BENCH_DEPLOY_COMPARE=COMMIT (default: the commit before the fast-deploy modules, fe58cff) runs
 # the first deploy, no-change and new-commit runs with that commit's collection too, side by side;
-# BENCH_DEPLOY_COMPARE= skips it. Results: results/deploy-bench-DATE/{runs.jsonl,report.md}.
+# BENCH_DEPLOY_COMPARE= skips it. Before and after the runs, scripts/bench/calibrate.yml times a
+# module call on the host and a controller-only task, so that figures from machines of different
+# speeds can be compared. Results: results/deploy-bench-DATE/{runs.jsonl,report.md}.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$here"
@@ -79,9 +81,19 @@ run() {  # run LABEL COLLECTION_LABEL TARGET
     "$label" "$coll" "$([ -n "${ANSIBLE_PIPELINING:-}" ] && echo true || echo false)" "$secs" "$remote" "$changed" "$target" >>"$OUT/runs.jsonl"
 }
 
+calibrate() {  # calibrate LABEL: what a module call and a controller-only task cost on this machine now
+  local file="$STATE/calibrate.json" module local_ms
+  ansible-playbook -i "$STATE/inventory/hosts.yml" scripts/bench/calibrate.yml >"$file" 2>"$file.err" \
+    || { tail -20 "$file.err"; log "the calibration failed"; exit 1; }
+  read -r module local_ms < <(python3 scripts/bench/deploy_runs.py calibrate "$file")
+  log "$1: a module call on the host $module ms, a controller-only task $local_ms ms"
+  printf '{"calibration": "%s", "module_ms": %s, "local_ms": %s}\n' "$1" "$module" "$local_ms" >>"$OUT/runs.jsonl"
+}
+
 series() {  # series LABEL FULL: the runs against the collection found in ANSIBLE_COLLECTIONS_PATH
   local coll=$1 full=$2
   fresh_host
+  [ "$full" = 1 ] && calibrate "before the runs"
   apps_file 2; run "first deploy, two apps, fresh host (apt downloads excluded)" "$coll" "<= 90 s"
   run "nothing changed, two apps" "$coll" "<= 15 s"
   new_commit; run "new commit of one app, same requirements" "$coll" "<= 20 s"
@@ -94,6 +106,7 @@ series() {  # series LABEL FULL: the runs against the collection found in ANSIBL
   run "nothing changed, two apps" "$coll" "<= 15 s"
   new_commit; run "new commit of one app, same requirements" "$coll" "<= 20 s"
   unset ANSIBLE_PIPELINING
+  calibrate "after the runs"
 }
 
 series "$(git rev-parse --short HEAD)" 1
