@@ -32,6 +32,10 @@ ENTRY_POINTS = {
         "upstreams": ("Write the upstream block of each site, checked with the complete configuration", ["upstreams.yml", "render.yml"]),
     },
     "systemd_unit": {
+        "units": ("Check the input and write the units, after the files handed over in systemd_unit_files_before; nothing started",
+                  ["units.yml", "preflight.yml", "configure.yml"]),
+        "service": ("Start, restart or reload the service and check that it stays up (after the units entry point)",
+                    ["service.yml"]),
         "processes": ("The app's processes and timers as units from the same release, stale ones removed",
                       ["processes.yml"]),
         "remove": ("Stop, disable and remove every unit of the app", ["remove.yml"]),

@@ -47,6 +47,13 @@ options:
       content:
         description: Content of the file.
         type: str
+      secret_content:
+        description:
+          - Content of a file that must never be shown, in place of I(content). Like I(secret), no
+            diff; and the value is masked wherever the module reports its arguments or its result
+            (C(no_log)), so that a secret file can go in the same call as files whose diffs and
+            check failures are shown.
+        type: str
       src:
         description: Target of the link.
         type: str
@@ -135,7 +142,9 @@ class ItemError(Exception):
 
 
 def put_file(module, item, uid, gid, diffs):
-    path, content = item["path"], (item.get("content") or "").encode("utf-8")
+    secret = item["secret"] or item.get("secret_content") is not None
+    text = item.get("content") if item.get("content") is not None else item.get("secret_content")
+    path, content = item["path"], (text or "").encode("utf-8")
     mode = _mode(item, 0o644)
     try:
         st = os.lstat(path)
@@ -149,7 +158,7 @@ def put_file(module, item, uid, gid, diffs):
             old = handle.read()
         if old == content and _owned_ok(st, uid, gid, mode):
             return False
-    if module._diff and not item["secret"]:
+    if module._diff and not secret:
         diffs.append("".join(difflib.unified_diff(
             old.decode("utf-8", "replace").splitlines(True), content.decode("utf-8", "replace").splitlines(True),
             "before: %s" % path, "after: %s" % path)))
@@ -240,6 +249,7 @@ def main():
                 path=dict(type="path", required=True),
                 state=dict(type="str", choices=["file", "directory", "link", "absent"], default="file"),
                 content=dict(type="str"),
+                secret_content=dict(type="str", no_log=True),
                 src=dict(type="str"),
                 owner=dict(type="str", default="root"),
                 group=dict(type="str", default="root"),

@@ -15,7 +15,9 @@ description:
   - >-
     The one path by which a flaskstack service is (re)started, in one call: deploys, automatic
     rollbacks and the rollback playbook all go through it.
-  - Reloads systemd when the units changed (I(daemon_reload)), clears the failed state an earlier
+  - Reloads systemd when the units changed (I(daemon_reload)) or when systemd says that a unit file
+    changed on disk since it was loaded (C(NeedDaemonReload), for example units an earlier run wrote
+    before it failed), and then restarts what changed; clears the failed state an earlier
     crash loop left (systemd would refuse to start it again), enables and starts the socket unit
     (restarted when it changed), then starts the service, or restarts it (I(restart)), or reloads it
     gracefully (I(reload); a restart when the server has no reload signal).
@@ -108,7 +110,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import unit_properties
 
-PROPS = ("ActiveState", "SubState", "NRestarts", "UnitFileState", "LoadState")
+PROPS = ("ActiveState", "SubState", "NRestarts", "UnitFileState", "LoadState", "NeedDaemonReload")
 
 
 def show(module, unit):
@@ -162,9 +164,18 @@ def main():
     service = p["name"] if "." in p["name"] else p["name"] + ".service"
     sock = p["socket"]
     actions = []
+    restart, socket_changed = p["restart"], p["socket_changed"]
     if p["daemon_reload"]:
         systemctl(module, actions, "daemon-reload")
     before = show(module, service)
+    if not p["daemon_reload"]:
+        # Unit files that changed on disk since systemd loaded them, though this run did not
+        # write them: a run that wrote them failed before it restarted the service.
+        stale_socket = bool(sock) and show(module, sock).get("NeedDaemonReload") == "yes"
+        if before.get("NeedDaemonReload") == "yes" or stale_socket:
+            systemctl(module, actions, "daemon-reload")
+            before = before if module.check_mode else show(module, service)
+            restart, socket_changed = True, socket_changed or stale_socket
     state_before = "%s/%s" % (before.get("ActiveState"), before.get("SubState"))
     if before.get("ActiveState") == "failed":
         systemctl(module, actions, "reset-failed", service, *([sock] if sock else []))
@@ -174,7 +185,7 @@ def main():
         sock_state = show(module, sock)
         if p["enabled"] and sock_state.get("UnitFileState") != "enabled":
             systemctl(module, actions, "enable", sock)
-        if p["socket_changed"] and sock_state.get("ActiveState") == "active":
+        if socket_changed and sock_state.get("ActiveState") == "active":
             systemctl(module, actions, "restart", sock)
             # The service requires its socket: it stopped with it.
             before = before if module.check_mode else show(module, service)
@@ -183,7 +194,7 @@ def main():
 
     if p["enabled"] and before.get("UnitFileState") != "enabled":
         systemctl(module, actions, "enable", service)
-    starting = before.get("ActiveState") not in ("active", "reloading", "activating") or p["restart"] or (
+    starting = before.get("ActiveState") not in ("active", "reloading", "activating") or restart or (
         p["reload"] and not p["can_reload"])
     if starting and before.get("NRestarts", 0) > 0 and not module.check_mode:
         # systemd's restart counter still counts an earlier crash loop (a stop does not reset it):
@@ -192,7 +203,7 @@ def main():
     if before.get("ActiveState") not in ("active", "reloading", "activating"):
         action = "started"
         systemctl(module, actions, "start", service)
-    elif p["restart"]:
+    elif restart:
         action = "restarted"
         systemctl(module, actions, "restart", service)
     elif p["reload"]:

@@ -20,7 +20,7 @@ class FakeSystemd:
         self.units = {}
         for name, state in units.items():
             unit = dict(ActiveState="active", SubState="running", NRestarts=0, UnitFileState="enabled",
-                        LoadState="loaded")
+                        LoadState="loaded", NeedDaemonReload="no")
             unit.update(state)
             self.units[name.replace("_", ".")] = unit
         self.calls = []
@@ -58,6 +58,8 @@ class FakeSystemd:
             props = argv[2].split("=", 1)[1].split(",")
             return 0, "".join("%s=%s\n" % (prop, unit[prop]) for prop in props), ""
         if verb == "daemon-reload":
+            for unit in self.units.values():
+                unit["NeedDaemonReload"] = "no"
             return 0, "", ""
         if verb == "reset-failed":
             for name in names:
@@ -122,7 +124,8 @@ def test_active_and_nothing_asked_does_nothing(run, systemd):
     result = run()
     assert (result["changed"], result["action"], result["actions"], result["state"]) == (False, "none", [], "active/running")
     assert fake.mutations == []
-    assert fake.calls[0] == ["systemctl", "show", "--property=ActiveState,SubState,NRestarts,UnitFileState,LoadState",
+    assert fake.calls[0] == ["systemctl", "show",
+                             "--property=ActiveState,SubState,NRestarts,UnitFileState,LoadState,NeedDaemonReload",
                              "hello.service"]
 
 
@@ -146,6 +149,20 @@ def test_daemon_reload_first_when_asked(run, systemd):
     assert fake.mutations == ["daemon-reload", "restart hello.service"]
     assert result["actions"] == fake.mutations and result["action"] == "restarted"
     assert fake.calls[0] == ["systemctl", "daemon-reload"]  # before it reads the state
+
+
+def test_units_changed_on_disk_by_an_earlier_run_are_reloaded_and_restarted(run, systemd):
+    # An earlier run wrote the units and failed before it restarted the service: nothing changes
+    # in this run, but systemd says that its units are stale.
+    fake = systemd(hello_service={"NeedDaemonReload": "yes"}, hello_socket={"SubState": "listening"})
+    result = run(socket="hello.socket")
+    assert fake.mutations == ["daemon-reload", "restart hello.service"] and result["action"] == "restarted"
+    fake = systemd(hello_service={}, hello_socket={"SubState": "listening", "NeedDaemonReload": "yes"})
+    result = run(socket="hello.socket")
+    assert fake.mutations == ["daemon-reload", "restart hello.socket", "start hello.service"]
+    assert result["action"] == "started"
+    fake = systemd(hello_service={"NeedDaemonReload": "yes"})
+    assert run(check_mode=True)["actions"] == ["daemon-reload", "restart hello.service"] and fake.mutations == []
 
 
 def test_failed_is_reset_then_started(run, systemd):
