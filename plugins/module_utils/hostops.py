@@ -164,3 +164,46 @@ def read_debian_facts():
         except (IOError, OSError):
             texts.append("")
     return debian_facts(*texts)
+
+
+def dpkg_packages(status_text):
+    """The installed packages in the format of ansible.builtin.package_facts ({name: [{name, version,
+    arch, source}]}), from the text of dpkg's status file."""
+    packages = {}
+    for block in status_text.split("\n\n"):
+        fields = {}
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t"):
+                continue  # a continuation line (descriptions, conffiles)
+            key, sep, value = line.partition(":")
+            if sep:
+                fields[key] = value.strip()
+        if fields.get("Package") and fields.get("Status", "").split()[-1:] == ["installed"]:
+            packages.setdefault(fields["Package"], []).append(dict(
+                name=fields["Package"], version=fields.get("Version", ""), arch=fields.get("Architecture", ""),
+                source="apt"))
+    return packages
+
+
+def read_dpkg_packages(path="/var/lib/dpkg/status"):
+    """dpkg_packages() of this host; None when dpkg's status file cannot be read."""
+    try:
+        with open(path) as handle:
+            return dpkg_packages(handle.read())
+    except (IOError, OSError):
+        return None
+
+
+def unit_states(module, units):
+    """The state of these systemd units in the format of ansible.builtin.service_facts ({unit: {name,
+    state, status, source}}): state running or stopped, status the unit file's state (enabled,
+    disabled, ..., not-found for a unit systemd does not know)."""
+    states = {}
+    for unit in units:
+        rc, props, dummy = unit_properties(module, unit, ("LoadState", "ActiveState", "UnitFileState"))
+        if rc != 0:
+            continue
+        status = "not-found" if props.get("LoadState") == "not-found" else (props.get("UnitFileState") or "unknown")
+        states[unit] = dict(name=unit, source="systemd", status=status,
+                            state="running" if props.get("ActiveState") == "active" else "stopped")
+    return states

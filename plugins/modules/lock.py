@@ -66,10 +66,18 @@ options:
         (C(distribution), C(distribution_major_version), C(distribution_version),
         C(distribution_release), C(os_family), C(processor_vcpus)), with the names and values of
         M(ansible.builtin.setup), read from C(/etc/os-release), C(/etc/debian_version) and
-        C(/proc/cpuinfo), so that the run needs no separate fact gathering. On a host that is not
-        Debian nothing is returned (the roles gather their facts and refuse it).
+        C(/proc/cpuinfo); the installed packages as C(packages), in the format of
+        M(ansible.builtin.package_facts), read from dpkg's status file; and the state of the
+        I(units) as C(services), in the format of M(ansible.builtin.service_facts). The run then
+        needs no separate fact gathering, and the roles ask neither dpkg nor systemd again. On a
+        host that is not Debian nothing is returned (the roles gather their facts and refuse it).
     type: bool
     default: false
+  units:
+    description: With I(facts), the systemd units whose state to return in C(services).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -109,7 +117,13 @@ ansible_facts:
   description: The host's facts (with I(facts), on Debian).
   returned: when I(facts) is set and the host runs Debian
   type: dict
-  sample: {distribution: Debian, distribution_major_version: "12", distribution_version: "12.8", processor_vcpus: 2}
+  sample:
+    distribution: Debian
+    distribution_major_version: "12"
+    distribution_version: "12.8"
+    processor_vcpus: 2
+    packages: {nginx: [{name: nginx, version: 1.22.1-9+deb12u11, arch: amd64, source: apt}]}
+    services: {nginx.service: {name: nginx.service, state: running, status: enabled, source: systemd}}
 """
 
 import json
@@ -117,7 +131,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import read_debian_facts
+from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import read_debian_facts, read_dpkg_packages, unit_states
 
 
 def read_lock(path):
@@ -152,6 +166,7 @@ def main():
             holder_gone=dict(type="bool", default=False),
             break_stale=dict(type="bool", default=False),
             facts=dict(type="bool", default=False),
+            units=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -163,7 +178,9 @@ def main():
     result = dict(changed=False, acquired=False, holder=current or {}, stale=False, age=age)
     if p["facts"]:
         facts = read_debian_facts()
-        if facts:
+        packages = read_dpkg_packages() if facts else None
+        if facts and packages is not None:
+            facts.update(packages=packages, services=unit_states(module, p["units"]))
             result["ansible_facts"] = facts
 
     if p["state"] == "absent":

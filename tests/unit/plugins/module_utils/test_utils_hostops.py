@@ -202,3 +202,57 @@ def test_debian_facts_leave_other_systems_to_setup():
     assert hostops.debian_facts(ubuntu, "trixie/sid\n", CPUINFO) is None
     assert hostops.debian_facts("ID=debian\n", "", CPUINFO) is None  # testing/sid: no VERSION_ID
     assert hostops.debian_facts("", "", "") is None
+
+
+DPKG_STATUS = """Package: nginx
+Status: install ok installed
+Architecture: amd64
+Version: 1.22.1-9+deb12u11
+Description: small, powerful, scalable web/proxy server
+ Nginx ("engine X") is a high-performance web and reverse proxy server
+ Package: not-a-package
+Conffiles:
+ /etc/nginx/nginx.conf 3e3a1b2c
+
+Package: apache2
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 2.4.62-1
+
+Package: libc6
+Status: install ok installed
+Architecture: amd64
+Version: 2.36-9
+
+Package: libc6
+Status: install ok installed
+Architecture: i386
+Version: 2.36-9
+"""
+
+
+def test_dpkg_packages_has_package_facts_format_and_only_installed_ones():
+    packages = hostops.dpkg_packages(DPKG_STATUS)
+    assert sorted(packages) == ["libc6", "nginx"]  # apache2 left only its configuration
+    assert packages["nginx"] == [{"name": "nginx", "version": "1.22.1-9+deb12u11", "arch": "amd64", "source": "apt"}]
+    assert [p["arch"] for p in packages["libc6"]] == ["amd64", "i386"]
+
+
+class FakeSystemctl:
+    def __init__(self, answers):
+        self.answers = answers
+
+    def run_command(self, argv):
+        return 0, self.answers[argv[-1]], ""
+
+
+def test_unit_states_have_service_facts_format():
+    module = FakeSystemctl({
+        "nginx.service": "LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n",
+        "hello.service": "LoadState=loaded\nActiveState=failed\nUnitFileState=disabled\n",
+        "nosuch.service": "LoadState=not-found\nActiveState=inactive\nUnitFileState=\n",
+    })
+    states = hostops.unit_states(module, ["nginx.service", "hello.service", "nosuch.service"])
+    assert states["nginx.service"] == {"name": "nginx.service", "source": "systemd", "status": "enabled", "state": "running"}
+    assert (states["hello.service"]["state"], states["hello.service"]["status"]) == ("stopped", "disabled")
+    assert states["nosuch.service"]["status"] == "not-found"

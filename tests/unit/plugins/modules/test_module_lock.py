@@ -83,8 +83,13 @@ def test_check_mode_takes_nothing(run):
 
 def test_the_lock_returns_the_hosts_facts_on_request(run, monkeypatch):
     facts = {"distribution": "Debian", "distribution_major_version": "12", "processor_vcpus": 2}
-    monkeypatch.setattr(lock_module, "read_debian_facts", lambda: facts)
-    assert run(run_id="r1", holder=HOLDER, facts=True)["ansible_facts"] == facts
+    packages = {"nginx": [{"name": "nginx", "version": "1.22.1-9", "arch": "amd64", "source": "apt"}]}
+    asked = []
+    monkeypatch.setattr(lock_module, "read_debian_facts", lambda: dict(facts))
+    monkeypatch.setattr(lock_module, "read_dpkg_packages", lambda: packages)
+    monkeypatch.setattr(lock_module, "unit_states", lambda module, units: asked.extend(units) or {"nginx.service": {}})
+    returned = run(run_id="r1", holder=HOLDER, facts=True, units=["nginx.service"])["ansible_facts"]
+    assert returned == dict(facts, packages=packages, services={"nginx.service": {}}) and asked == ["nginx.service"]
     assert "ansible_facts" not in run(run_id="r1", holder=HOLDER)
     monkeypatch.setattr(lock_module, "read_debian_facts", lambda: None)
     assert "ansible_facts" not in run(run_id="r1", holder=HOLDER, facts=True)
