@@ -168,10 +168,13 @@ def main():
     if p["daemon_reload"]:
         systemctl(module, actions, "daemon-reload")
     before = show(module, service)
+    # Read once: neither a daemon-reload nor a reset-failed below changes what is decided from it
+    # (enabled or not, active or not).
+    sock_state = show(module, sock) if sock else {}
     if not p["daemon_reload"]:
         # Unit files that changed on disk since systemd loaded them, though this run did not
         # write them: a run that wrote them failed before it restarted the service.
-        stale_socket = bool(sock) and show(module, sock).get("NeedDaemonReload") == "yes"
+        stale_socket = sock_state.get("NeedDaemonReload") == "yes"
         if before.get("NeedDaemonReload") == "yes" or stale_socket:
             systemctl(module, actions, "daemon-reload")
             before = before if module.check_mode else show(module, service)
@@ -182,7 +185,6 @@ def main():
         before.update(ActiveState="inactive", NRestarts=0)
 
     if sock:
-        sock_state = show(module, sock)
         if p["enabled"] and sock_state.get("UnitFileState") != "enabled":
             systemctl(module, actions, "enable", sock)
         if socket_changed and sock_state.get("ActiveState") == "active":
