@@ -36,7 +36,7 @@ docker:
 	bash scripts/ensure-docker.sh
 
 images: docker
-	bash scripts/build-images.sh bookworm trixie
+	bash scripts/build-images.sh --test-hosts bookworm trixie
 
 lint: venv collection
 	yamllint -s .

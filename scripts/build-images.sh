@@ -4,22 +4,28 @@
 # that trusts this machine's CA bundle (the network may inspect TLS; pip inside needs it).
 # Images are reused when present; --force rebuilds them.
 #
-# Usage: scripts/build-images.sh [--force] [SUITE...]      (default: bookworm trixie)
-# Images: flaskstack/debian-base:SUITE (debootstrap) and flaskstack/debian-systemd:SUITE (final).
+# Usage: scripts/build-images.sh [--force] [--test-hosts] [SUITE...]      (default: bookworm trixie)
+# Images: flaskstack/debian-base:SUITE (debootstrap) and flaskstack/debian-systemd:SUITE (final: a
+# bare host, what the benchmark and the demo start from); with --test-hosts also
+# flaskstack/molecule-host:SUITE, the final image plus the tools the Molecule tests use on their
+# hosts (molecule/shared/host-tools.env; rebuilt when that file changes).
 set -euo pipefail
 
 BASE_REPO=${BASE_REPO:-flaskstack/debian-base}
 IMAGE_REPO=${IMAGE_REPO:-flaskstack/debian-systemd}
+TEST_REPO=${TEST_REPO:-flaskstack/molecule-host}
+HOST_TOOLS=$(cd "$(dirname "$0")/.." && pwd)/molecule/shared/host-tools.env
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://security.debian.org/debian-security}
 CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 WORKDIR=${WORKDIR:-/var/tmp/flaskstack-images}
 INCLUDE=${INCLUDE:-systemd,systemd-sysv,python3,python3-apt,sudo,iproute2,procps,ca-certificates}
-FORCE=0 SUITES=()
+FORCE=0 TEST_HOSTS=0 SUITES=()
 for a in "$@"; do
   case $a in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --test-hosts) TEST_HOSTS=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     -*) echo "unknown option $a" >&2; exit 2 ;;
     *) SUITES+=("$a") ;;
   esac
@@ -93,6 +99,34 @@ DOCKERFILE
   log "$suite: built $IMAGE_REPO:$suite"
 }
 
+# The test hosts' image: the tools of host-tools.env installed, then the apt lists emptied and
+# made stale again, so the collection's own apt tasks see the same host as on the final image.
+build_test() {
+  local suite=$1 ctx="$WORKDIR/ctx-test-$1" sum want
+  sum=$(sha256sum "$HOST_TOOLS" | cut -c1-16)
+  want="$sum-$(docker image inspect -f '{{.Id}}' "$IMAGE_REPO:$suite")"
+  if [ "$FORCE" = 0 ] && have_image "$TEST_REPO:$suite" &&
+      [ "$(docker image inspect -f '{{index .Config.Labels "flaskstack.tools"}}' "$TEST_REPO:$suite")" = "$want" ]; then
+    log "$suite: reusing $TEST_REPO:$suite"; return 0
+  fi
+  # shellcheck source=../molecule/shared/host-tools.env
+  . "$HOST_TOOLS"
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $IMAGE_REPO:$suite
+RUN apt-get update -q >/dev/null \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $HOST_TOOLS_APT >/dev/null \\
+ && python3 -m venv /opt/gixy \\
+ && /opt/gixy/bin/pip install -q --disable-pip-version-check --cert /etc/ssl/certs/ca-certificates.crt "$HOST_TOOLS_GIXY" \\
+ && rm -rf /var/cache/apt/archives/*.deb /var/lib/apt/lists/* /root/.cache \\
+ && touch -d @0 /var/lib/apt/lists
+LABEL flaskstack.tools=$want
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker build -q -t "$TEST_REPO:$suite" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  log "$suite: built $TEST_REPO:$suite"
+}
+
 mkdir -p "$WORKDIR"
 # Two checkouts (or a benchmark and a test run) building at once would share the work directory.
 exec 9>"$WORKDIR/.lock"
@@ -100,4 +134,5 @@ flock 9
 for s in "${SUITES[@]}"; do
   build_base "$s"
   build_final "$s"
+  if [ "$TEST_HOSTS" = 1 ]; then build_test "$s"; fi
 done

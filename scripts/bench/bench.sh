@@ -133,7 +133,7 @@ if [ $REUSE = 0 ]; then
   else
   deploy "no-change re-run"
   log "pushing a code-only commit of the sample app (same requirements)"
-  docker exec "$COLL" bash -ec 'cd /var/tmp/flaskstack-sample
+  docker exec "$COLL" bash -ec 'rm -rf /var/tmp/bench-commit; git clone -q /srv/git/sample.git /var/tmp/bench-commit; cd /var/tmp/bench-commit
     sed -i "s/^VERSION = .*/VERSION = \"2\"/" app.py
     git -c user.name=bench -c user.email=bench@example.invalid commit -q -am "version 2 (code only)"
     git push -q /srv/git/sample.git HEAD:main'

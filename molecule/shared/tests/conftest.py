@@ -163,6 +163,16 @@ def record_figure(text):
         handle.write("%s %s: %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), os.environ.get("MOLECULE_SCENARIO_NAME", "?"), text))
 
 
+def record_output(name, result):
+    """Keep a playbook run's output (with the task timings of profile_tasks) in
+    results/SCENARIO-NAME.log (git-ignored): where a long test spends its time."""
+    folder = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "results")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "%s-%s.log" % (os.environ.get("MOLECULE_SCENARIO_NAME", "run"), name))
+    with open(path, "w") as handle:
+        handle.write(result.stdout + result.stderr)
+
+
 def changed_tasks(output):
     """The names of the tasks that reported a change in an ansible-playbook output (for messages)."""
     names, task = [], None

@@ -14,7 +14,7 @@ import time
 import pytest
 import testinfra
 
-from conftest import http_get, record_figure, wait_until
+from conftest import http_get, record_figure, record_output, wait_until
 
 WEB = "flaskstack-cluster-web1"
 APP_HOSTS = {"app1": "172.30.57.11", "app2": "172.30.57.12", "app3": "172.30.57.13"}
@@ -105,6 +105,7 @@ def test_cluster_rolling_deploy_under_load_has_no_failed_request(host, ansible_v
     apps = copy.deepcopy(ansible_vars["flaskstack_apps"])
     apps[0]["version"] = "v2"
     result, took, stats = run_under_load(host, run_site, {"flaskstack_apps": apps})
+    record_output("rolling-deploy", result)
     record_figure("rolling deploy v1 -> v2 over 3 app hosts (serial 1): %.1f s; load: %s" % (took, json.dumps(stats)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     assert stats["failed"] == 0, stats
@@ -148,6 +149,7 @@ def test_cluster_rollback_under_load_has_no_failed_request(host, run_site):
     assert len(set(before.values())) == 1, before
     releases = sorted(app_host("app1").file("/srv/flaskstack/hello/releases").listdir())
     result, took, stats = run_under_load(host, run_site, {}, playbook="flaskstack.deploy.rollback")
+    record_output("rollback", result)
     record_figure("rollback v2 -> v1 over 3 app hosts (serial 1): %.1f s; load: %s" % (took, json.dumps(stats)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     assert stats["failed"] == 0, stats
