@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import changed_tasks, main_pid, http_get, recap, record_figure
+from conftest import changed_tasks, main_pid, http_get, recap, record_figure, wait_until
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MOLECULE_SCENARIO_NAME") != "releases", reason="releases are tested in the releases scenario"
@@ -235,13 +235,28 @@ def test_releases_one_time_hook_ran_once_and_failed_deploys_left_no_trace_in_the
     assert shared(host, "init-runs.log").splitlines() == ["init-db by version 1"]
 
 
-def test_releases_rollback_playbook_brings_back_v1(host, run_site):
+def test_releases_rollback_playbook_brings_back_v1_from_a_crash_loop(host, run_site):
+    # The live release (v2) starts crashing (its code broken on disk), systemd restarts it until its
+    # start limit is hit and gives up: the rollback playbook must clear that failed state (the same
+    # restart path as a deploy), not only point the link at v1.
     history = host.file(ROOT + "/releases/.history").content_string.split()
-    result = run_site({"flaskstack_rollback_apps": ["hello"]}, playbook="flaskstack.deploy.rollback")
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    assert version_served(host) == "1"
-    assert live_release(host) == history[-2]
-    assert host.file(ROOT + "/releases/.history").content_string.split() == history[:-1]
+    app_py = "%s/releases/%s/app.py" % (ROOT, history[-1])
+    original = host.file(app_py).content_string
+    try:
+        host.run_test("printf '\\nraise SystemExit(\"crash loop test\")\\n' >> %s", app_py)
+        host.run("systemctl restart hello.service")  # fails: the new code does not load
+        assert wait_until(lambda: host.run("systemctl is-failed hello.service").stdout.strip() == "failed", 40), \
+            host.run("systemctl status --no-pager hello.service hello.socket").stdout
+        assert "start-limit-hit" in host.check_output("systemctl show -p Result --value hello.service hello.socket")
+        result = run_site({"flaskstack_rollback_apps": ["hello"]}, playbook="flaskstack.deploy.rollback")
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        assert version_served(host) == "1"
+        assert host.run("systemctl is-active hello.service hello.socket").stdout.split() == ["active", "active"]
+        assert live_release(host) == history[-2]
+        assert host.file(ROOT + "/releases/.history").content_string.split() == history[:-1]
+    finally:
+        # The release directory of v2 as it was: a later deploy of v2 reuses it.
+        host.run_test("printf %%s %s > %s", original, app_py)
 
 
 def test_releases_rollback_playbook_put_the_worker_back_on_v1(host):
