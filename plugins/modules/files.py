@@ -75,6 +75,14 @@ options:
         description: Never show this file's content in a diff.
         type: bool
         default: false
+  units:
+    description:
+      - systemd units whose state to return in C(units), read after the items are in place, in the
+        same call. A caller that writes a service's files can then tell whether the service still
+        needs a call of its own (to start, restart or reload it) or already runs as it should.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -107,6 +115,15 @@ changed_paths:
   returned: always
   type: list
   elements: str
+units:
+  description:
+    - For each unit of I(units), its C(LoadState), C(ActiveState), C(SubState), C(UnitFileState) and
+      C(NeedDaemonReload) as C(systemctl show) gives them (a unit systemd does not know has
+      C(LoadState) C(not-found)).
+  returned: always
+  type: dict
+  sample: {"hello.service": {"LoadState": "loaded", "ActiveState": "active", "SubState": "running",
+           "UnitFileState": "enabled", "NeedDaemonReload": "no"}}
 """
 
 import difflib
@@ -119,6 +136,9 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskstack.deploy.plugins.module_utils.hostops import unit_properties
+
+UNIT_PROPS = ("LoadState", "ActiveState", "SubState", "UnitFileState", "NeedDaemonReload")
 
 
 def _uid(owner):
@@ -257,6 +277,7 @@ def main():
                 validate=dict(type="str"),
                 secret=dict(type="bool", default=False),
             )),
+            units=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -284,7 +305,14 @@ def main():
             module.fail_json(msg=str(exc), changed=bool(changed_paths), changed_paths=changed_paths)
         if changed:
             changed_paths.append(item["path"])
-    result = dict(changed=bool(changed_paths), changed_paths=changed_paths)
+    units = {}
+    for unit in module.params["units"]:
+        rc, props, err = unit_properties(module, unit, UNIT_PROPS)
+        if rc != 0:
+            module.fail_json(msg="systemctl show %s failed: %s" % (unit, err.strip()), changed=bool(changed_paths),
+                             changed_paths=changed_paths)
+        units[unit] = props
+    result = dict(changed=bool(changed_paths), changed_paths=changed_paths, units=units)
     if module._diff and diffs:
         result["diff"] = {"prepared": "\n".join(diffs)}
     module.exit_json(**result)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import recap
+from conftest import changed_tasks, http_get, main_pid, recap
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MOLECULE_SCENARIO_NAME") != "default", reason="tested in the default scenario"
@@ -87,5 +87,22 @@ def test_status_of_a_stopped_app_fails_and_names_it(host, run_site):
         assert "hello: UNHEALTHY" not in output
         # Reading the status did not start it (no request reached its socket).
         assert host.run("systemctl is-active other.service").stdout.strip() != "active"
+    finally:
+        host.run_test("systemctl start other.socket other.service")
+
+
+def test_the_site_playbook_starts_a_stopped_app_and_leaves_the_running_one_alone(host, run_site):
+    # The units' state is read in the call that writes their files: an app that runs as written
+    # gets no service call, a stopped one gets started (and checked through its socket).
+    hello_pid = main_pid(host, "hello")
+    host.run_test("systemctl stop other.socket other.service")
+    try:
+        result = run_site({})
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-3000:]
+        assert host.run("systemctl is-active other.socket other.service").stdout.split() == ["active", "active"]
+        assert http_get(host, "/", "other.example.test").status == 200
+        assert main_pid(host, "hello") == hello_pid
+        assert [t for t in changed_tasks(output) if "hello" in t] == [], changed_tasks(output)
     finally:
         host.run_test("systemctl start other.socket other.service")

@@ -6,6 +6,7 @@ import pwd
 import stat
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.flaskstack.deploy.plugins.modules import files as files_module
 
@@ -15,9 +16,9 @@ GROUP = grp.getgrgid(os.getgid()).gr_name
 
 @pytest.fixture
 def run(run_module):
-    def _run(items, check_mode=False, diff=False):
+    def _run(items, check_mode=False, diff=False, **options):
         items = [dict({"owner": USER, "group": GROUP}, **item) for item in items]
-        return run_module(files_module.main, {"items": items}, check_mode=check_mode, diff=diff)
+        return run_module(files_module.main, dict(options, items=items), check_mode=check_mode, diff=diff)
 
     return _run
 
@@ -82,3 +83,52 @@ def test_directories_links_and_absent(run, tmp_path):
     assert stat.S_IMODE(os.stat(directory).st_mode) == 0o750 and os.readlink(link) == "d" and not os.path.exists(gone)
     assert run([{"path": directory, "state": "directory", "mode": "0750"},
                 {"path": link, "state": "link", "src": "d"}, {"path": gone, "state": "absent"}])["changed_paths"] == []
+
+
+UNITS = {
+    "hello.service": dict(LoadState="loaded", ActiveState="active", SubState="running", UnitFileState="enabled",
+                          NeedDaemonReload="no"),
+    "hello.socket": dict(LoadState="not-found", ActiveState="inactive", SubState="dead", UnitFileState="",
+                         NeedDaemonReload="no"),
+}
+
+
+@pytest.fixture
+def systemctl(monkeypatch):
+    """A fake `systemctl show`: records each call and whether the first item was written by then."""
+    calls = []
+
+    def fake(module, argv, **kwargs):
+        argv = list(argv)
+        assert argv[:2] == ["systemctl", "show"] and argv[2].startswith("--property="), argv
+        calls.append(argv)
+        if argv[-1] not in UNITS:
+            return 1, "", "Unit %s could not be found." % argv[-1]
+        props = argv[2].split("=", 1)[1].split(",")
+        return 0, "".join("%s=%s\n" % (prop, UNITS[argv[-1]][prop]) for prop in props), ""
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", fake)
+    return calls
+
+
+def test_returns_the_state_of_the_units_after_the_write(run, tmp_path, systemctl):
+    target = str(tmp_path / "hello.service")
+    result = run([{"path": target, "content": "[Service]\n"}], units=["hello.service", "hello.socket"])
+    assert result["changed_paths"] == [target]
+    assert result["units"] == UNITS
+    assert [call[-1] for call in systemctl] == ["hello.service", "hello.socket"]
+    assert os.path.exists(target)
+
+
+def test_units_are_read_in_check_mode_too_and_none_when_none_asked(run, tmp_path, systemctl):
+    target = str(tmp_path / "hello.service")
+    result = run([{"path": target, "content": "[Service]\n"}], check_mode=True, units=["hello.service"])
+    assert result["units"] == {"hello.service": UNITS["hello.service"]} and not os.path.exists(target)
+    assert run([{"path": target, "content": "x\n"}])["units"] == {}
+    assert len(systemctl) == 1
+
+
+def test_a_unit_systemctl_cannot_show_fails_and_names_it(run, tmp_path, systemctl):
+    target = str(tmp_path / "a.conf")
+    result = run([{"path": target, "content": "a\n"}], units=["broken.service"])
+    assert result["failed"] and "broken.service" in result["msg"] and result["changed_paths"] == [target]
