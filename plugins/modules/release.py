@@ -142,11 +142,14 @@ options:
     type: path
     default: /var/cache/flaskstack
   index_url:
-    description: Package index URL (a private index); empty = PyPI.
+    description:
+      - Package index URL (a private index); empty = PyPI. It may carry credentials
+        (C(https://USER:TOKEN@HOST/simple)): its value is masked wherever the module reports its
+        arguments, messages or result.
     type: str
     default: ""
   extra_index_urls:
-    description: Extra package index URLs.
+    description: Extra package index URLs, masked like I(index_url).
     type: list
     elements: str
     default: []
@@ -585,8 +588,9 @@ def run_module():
             uv_version=dict(type="str", default="0.13.9"),
             tools_dir=dict(type="path", default="/usr/local/lib/flaskstack"),
             cache_dir=dict(type="path", default="/var/cache/flaskstack"),
-            index_url=dict(type="str", default=""),
-            extra_index_urls=dict(type="list", elements="str", default=[]),
+            # An index URL may carry credentials (https://USER:TOKEN@HOST/simple): never shown.
+            index_url=dict(type="str", default="", no_log=True),
+            extra_index_urls=dict(type="list", elements="str", default=[], no_log=True),
             cert=dict(type="str", default=""),
             trusted_hosts=dict(type="list", elements="str", default=[]),
             extra_args=dict(type="list", elements="str", default=[]),

@@ -574,3 +574,19 @@ def test_link_shared_refuses_a_symlink_in_the_code_leading_outside(tmp_path):
     with pytest.raises(release_module.BuildError, match="leads outside the release"):
         release_module.link_shared(str(rel), str(tmp_path / "shared"), [{"path": "var/uploads", "mode": "0750"}])
     assert list(outside.iterdir()) == []
+
+
+def test_an_index_url_with_credentials_is_never_shown(run, args, layout, user_calls, monkeypatch):
+    # pip and uv name the index in their errors; the module's arguments and messages must not show
+    # the token a private index URL carries.
+    index = "https://ci:tok3n-91c2@pypi.example.test/simple"
+    extra = "https://ci:xtra-55e1@extra.example.test/simple"
+
+    def broken(module, params, release_dir):
+        raise release_module.BuildError("pip install --index-url %s --extra-index-url %s failed (rc=1)" % (index, extra))
+
+    monkeypatch.setattr(release_module, "build_venv", broken)
+    failed = run(dict(args, index_url=index, extra_index_urls=[extra]))
+    assert failed["failed"] is True and "failed (rc=1)" in failed["msg"]
+    shown = json.dumps(failed)
+    assert "tok3n-91c2" not in shown and "xtra-55e1" not in shown, shown
