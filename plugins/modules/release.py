@@ -143,8 +143,8 @@ options:
     default: /var/cache/flaskstack
   index_url:
     description:
-      - Package index URL (a private index); empty = PyPI. It may carry credentials
-        (C(https://USER:TOKEN@HOST/simple)): its value is masked wherever the module reports its
+      - Package index URL (a private index); empty = PyPI. It may carry credentials, as in
+        C(https://USER:TOKEN@HOST/simple); its value is masked wherever the module reports its
         arguments, messages or result.
     type: str
     default: ""
