@@ -437,8 +437,8 @@ def fmt(x, nd=0):
 NOISE_FLOOR = 0.05  # never call a miss smaller than this "noise", whatever the repetitions say
 
 
-def verdict(value, threshold, upper=False, noise=None, cpu=None, ceiling=None):
-    """pass / pass on CPU / noise / out of reach here / MISS.
+def verdict(value, threshold, upper=False, noise=None, cpu=None, ceiling=None, slots=None):
+    """pass / pass on CPU / tie / noise / out of reach here / MISS.
 
     A ratio that meets its threshold passes. One that misses it by less than the noise measured
     in its own repetitions (`noise`, see spread(); at least NOISE_FLOOR) is decided by the server
@@ -449,7 +449,11 @@ def verdict(value, threshold, upper=False, noise=None, cpu=None, ceiling=None):
     `ceiling` is what the hand-made stack doing the same job reaches against the same baseline in the
     same runs (nginx by hand serving the static file, over Gunicorn alone serving it). When that is
     below the threshold too, the machine cannot show the target (the load generator shares its cores);
-    a ratio at 0.9x that ceiling or above is then "out of reach here", never "pass"."""
+    a ratio at 0.9x that ceiling or above is then "out of reach here", never "pass".
+
+    `slots` is the number of request slots (workers x threads) both stacks have, when they have the
+    same on a path that only waits (50 ms): its throughput is slots / 0.05 s on both, so a ratio
+    within the noise is a "tie", never "pass"."""
     if value is None:
         return "n/a"
     if (value <= threshold) if upper else (value >= threshold):
@@ -460,6 +464,8 @@ def verdict(value, threshold, upper=False, noise=None, cpu=None, ceiling=None):
     band = max(noise or 0.0, NOISE_FLOOR)
     if off >= band:
         return "**MISS** (%.0f%% off, noise %.0f%%)" % (100 * off, 100 * band)
+    if slots:
+        return "tie (both %d slots; %.0f%% off, noise %.0f%%)" % (slots, 100 * off, 100 * band)
     if cpu is not None and not upper and cpu <= 1 / threshold:
         return "pass on CPU (%.0f%% off, within the noise %.0f%%)" % (100 * off, 100 * band)
     return "noise (%.0f%% off, noise %.0f%%)" % (100 * off, 100 * band)
@@ -473,6 +479,7 @@ def targets(data):
     cpu_rule = {}  # the same, for the targets whose verdict it may decide (the CPU-bound paths)
     noise = {}  # target name -> spread of its paired ratios
     ceiling = {}  # target name -> the hand-made stack's ratio for the same job (see verdict())
+    tie = {}  # target name -> request slots, when both stacks have the same number on the 50 ms path
 
     def both(name, a, b, path, threshold):
         if not (a in tp and b in tp and path in tp[a] and path in tp[b]):
@@ -484,6 +491,10 @@ def targets(data):
         # The 50 ms path is bounded by request slots, not by the cores: its CPU per request decides nothing.
         if path != "/bench/sleep":
             cpu_rule[name] = cpu[name]
+        else:
+            sa, sb = data["slots"].get(a), data["slots"].get(b)
+            if sa and sb and sa["workers"] * sa["threads"] == sb["workers"] * sb["threads"]:
+                tie[name] = sa["workers"] * sa["threads"]
         out.append((name, med(ratios), threshold))
 
     for path in PATHS[:3]:
@@ -524,7 +535,7 @@ def targets(data):
                 flavour.split("-")[1], sl["workers"] * sl["threads"], ideal),
                 med([r["rps"] for r in runs]) / ideal, 0.8))
     return [(t[0], t[1], t[2], verdict(t[1], t[2], upper=len(t) > 3, noise=noise.get(t[0]), cpu=cpu_rule.get(t[0]),
-                                       ceiling=ceiling.get(t[0])),
+                                       ceiling=ceiling.get(t[0]), slots=tie.get(t[0])),
              cpu.get(t[0]), noise.get(t[0])) for t in out]
 
 
@@ -722,7 +733,7 @@ def chart(data, tg, path):
         return
     rows = rows[::-1]
     fig, ax = plt.subplots(figsize=(12, 0.4 * len(rows) + 1.6))
-    colors = {"pass": "#2e7d32", "noise": "#f9a825", "out": "#757575"}
+    colors = {"pass": "#2e7d32", "noise": "#f9a825", "tie": "#f9a825", "out": "#757575"}
     ax.barh(range(len(rows)), [t[1] for t in rows],
             color=[colors.get(t[3].split(" ")[0], "#c62828") for t in rows])
     ax.scatter([t[2] for t in rows], range(len(rows)), marker="|", s=300, color="black", zorder=3,
@@ -737,7 +748,7 @@ def chart(data, tg, path):
     ax.set_yticklabels([t[0] for t in rows], fontsize=7)
     for i, t in enumerate(rows):
         ax.text(t[1], i, " %.2f×" % t[1], va="center", fontsize=7)
-    ax.set_xlabel("ratio of paired runs (median), log scale; green: met, yellow: within the noise, grey: out of reach on this machine, red: missed",
+    ax.set_xlabel("ratio of paired runs (median), log scale; green: met, yellow: within the noise or a tie, grey: out of reach on this machine, red: missed",
                   fontsize=8)
     ax.set_title("flaskstack.deploy make bench, %s UTC, %s cores: the collection's defaults against the hand-made stacks"
                  % (data["finished"][:16].replace("T", " "), data["machine"].get("cores")), fontsize=9)
