@@ -276,6 +276,9 @@ class Session:
             stack=stack[0], path=path, time=time.time(), loadavg=loadavg(),
             server_cpu_s=server_us / 1e6, journald_cpu_s=journald_us / 1e6,
             cpu_us_per_req=server_us / res["requests"] if res["requests"] else None,
+            # Which unit pays (nginx or the app server): read when a stack's CPU per request moves.
+            cpu_us_per_req_by_unit={u: (after["units"][u]["cpu_us"] - before["units"][u]["cpu_us"]) / res["requests"]
+                                    for u in stack[5]} if res["requests"] else None,
             journald_us_per_req=journald_us / res["requests"] if res["requests"] else None,
             steal_pct=100 * (hs1["steal"] - hs0["steal"]) / total,
             busy_pct=100 * (hs1["busy"] - hs0["busy"]) / total,
