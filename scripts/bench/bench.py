@@ -269,7 +269,8 @@ class Session:
         if sample_memory:
             sampler.join(30)
         after = probe(stack[1], units)
-        server_us = sum(after["units"][u]["cpu_us"] - before["units"][u]["cpu_us"] for u in stack[5])
+        unit_us = {u: after["units"][u]["cpu_us"] - before["units"][u]["cpu_us"] for u in stack[5]}
+        server_us = sum(unit_us.values())
         journald_us = after["units"][JOURNALD]["cpu_us"] - before["units"][JOURNALD]["cpu_us"]
         total = max(hs1["total"] - hs0["total"], 1e-6)
         res.update(
@@ -277,8 +278,7 @@ class Session:
             server_cpu_s=server_us / 1e6, journald_cpu_s=journald_us / 1e6,
             cpu_us_per_req=server_us / res["requests"] if res["requests"] else None,
             # Which unit pays (nginx or the app server): read when a stack's CPU per request moves.
-            cpu_us_per_req_by_unit={u: (after["units"][u]["cpu_us"] - before["units"][u]["cpu_us"]) / res["requests"]
-                                    for u in stack[5]} if res["requests"] else None,
+            cpu_us_per_req_by_unit={u: us / res["requests"] for u, us in unit_us.items()} if res["requests"] else None,
             journald_us_per_req=journald_us / res["requests"] if res["requests"] else None,
             steal_pct=100 * (hs1["steal"] - hs0["steal"]) / total,
             busy_pct=100 * (hs1["busy"] - hs0["busy"]) / total,
@@ -493,6 +493,11 @@ def verdict(value, threshold, upper=False, noise=None, cpu=None, ceiling=None, s
     return "noise (%.0f%% off, noise %.0f%%)" % (100 * off, 100 * band)
 
 
+def slot_count(slots):
+    """Request slots of a stack (workers x threads, as probed on its host); None when not probed."""
+    return slots["workers"] * slots["threads"] if slots else None
+
+
 def targets(data):
     """[(target, measured, threshold, verdict)] for every target of the issue."""
     tp, slow, out = data["throughput"], data["slow"], []
@@ -514,9 +519,9 @@ def targets(data):
         if path != "/bench/sleep":
             cpu_rule[name] = cpu[name]
         else:
-            sa, sb = data["slots"].get(a), data["slots"].get(b)
-            if sa and sb and sa["workers"] * sa["threads"] == sb["workers"] * sb["threads"]:
-                tie[name] = sa["workers"] * sa["threads"]
+            sa, sb = slot_count(data["slots"].get(a)), slot_count(data["slots"].get(b))
+            if sa and sa == sb:
+                tie[name] = sa
         out.append((name, med(ratios), threshold))
 
     for path in PATHS[:3]:
@@ -552,9 +557,9 @@ def targets(data):
         runs = tp.get(flavour, {}).get("/bench/sleep")
         sl = data["slots"].get(flavour)
         if runs and sl:
-            ideal = sl["workers"] * sl["threads"] / 0.05
+            ideal = slot_count(sl) / 0.05
             out.append(("%s flavour 50 ms path: req/s close to slots / 0.05 s (%d slots → %d req/s; ≥ 0.8×)" % (
-                flavour.split("-")[1], sl["workers"] * sl["threads"], ideal),
+                flavour.split("-")[1], slot_count(sl), ideal),
                 med([r["rps"] for r in runs]) / ideal, 0.8))
     return [(t[0], t[1], t[2], verdict(t[1], t[2], upper=len(t) > 3, noise=noise.get(t[0]), cpu=cpu_rule.get(t[0]),
                                        ceiling=ceiling.get(t[0]), slots=tie.get(t[0])),
