@@ -54,6 +54,7 @@ DESCRIPTION = {
     "hand-nginx-gunicorn": "by hand: nginx → that Gunicorn over TCP (`proxy_pass`, keepalive 32)",
     "hand-nginx-uwsgi": "by hand: nginx → uWSGI (`uwsgi_pass`, the documents' uwsgi.ini)",
 }
+STACK_BY_NAME = {s[0]: s for s in STACKS}
 SLOW_STACKS = ["coll-gunicorn", "coll-uwsgi", "hand-gunicorn"]
 JOURNALD = "systemd-journald.service"
 # Hard caps, whatever the options say.
@@ -333,34 +334,49 @@ class Session:
                     time.sleep(self.args.pause)
 
     def slow_clients(self, results):
+        """Per repetition and stack, one run without and one with the slow clients; the order
+        alternates (even repetitions unloaded first), so a machine that drifts slower or faster
+        during a pair favours neither side."""
         stacks = [s for s in self.stacks if s[0] in SLOW_STACKS]
         a = self.args
         for rep in range(a.reps):
             k = rep % len(stacks)
             for stack in stacks[k:] + stacks[:k]:
-                unloaded = self.measured_quietly(stack, "/bench/text", a.slow_duration)
-                time.sleep(a.pause)
-                length = a.slow_ramp + a.slow_duration + 2
-                proc = subprocess.Popen(
-                    [sys.executable, os.path.abspath(__file__), "_slow", self.ips[stack[1]], str(stack[2]),
-                     stack[3] or self.ips[stack[1]], str(a.slow_clients), str(length), "2"],
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                time.sleep(a.slow_ramp)
-                loaded = self.measure(stack, "/bench/text", a.slow_duration)
-                try:
-                    out, err = proc.communicate(timeout=length + 20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    out, err = proc.communicate()
-                slow = {"error": (err or out).strip()[-300:]}
-                for line in out.splitlines():
-                    if line.startswith("SLOWJSON "):
-                        slow = json.loads(line[9:])
+                if rep % 2 == 0:
+                    unloaded = self.measured_quietly(stack, "/bench/text", a.slow_duration)
+                    time.sleep(a.pause)
+                    loaded, slow = self.with_slow_clients(stack)
+                else:
+                    loaded, slow = self.with_slow_clients(stack)
+                    time.sleep(a.pause)
+                    unloaded = self.measured_quietly(stack, "/bench/text", a.slow_duration)
                 results.setdefault(stack[0], []).append(
                     {"rep": rep, "unloaded": unloaded, "loaded": loaded, "slow": slow})
                 log("slow clients rep %d %-20s %7.0f -> %7.0f req/s (%s slow sockets opened)" % (
                     rep + 1, stack[0], unloaded["rps"], loaded["rps"], slow.get("peak_open", "?")))
                 time.sleep(a.pause)
+
+    def with_slow_clients(self, stack):
+        """One wrk run on /bench/text while the slow-client generator holds its sockets open
+        (opened during --slow-ramp before the run); returns (wrk result, generator's figures)."""
+        a = self.args
+        length = a.slow_ramp + a.slow_duration + 2
+        proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "_slow", self.ips[stack[1]], str(stack[2]),
+             stack[3] or self.ips[stack[1]], str(a.slow_clients), str(length), "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(a.slow_ramp)
+        loaded = self.measure(stack, "/bench/text", a.slow_duration)
+        try:
+            out, err = proc.communicate(timeout=length + 20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        slow = {"error": (err or out).strip()[-300:]}
+        for line in out.splitlines():
+            if line.startswith("SLOWJSON "):
+                slow = json.loads(line[9:])
+        return loaded, slow
 
 
 def machine_info():
@@ -493,6 +509,33 @@ def verdict(value, threshold, upper=False, noise=None, cpu=None, ceiling=None, s
     return "noise (%.0f%% off, noise %.0f%%)" % (100 * off, 100 * band)
 
 
+def slow_cpu_ratios(runs, app_unit):
+    """Per repetition of the slow-client test: the stack's server CPU per request with the slow
+    clients over without, divided by the same ratio of its app server alone.
+
+    The slow clients never finish their headers, so nginx never passes them on: the app server
+    answers the same requests in both runs, and its CPU per request moves only with the machine
+    (two cores shared with the load generator, whose speed drifts by up to a fifth between two runs
+    a few seconds apart, every unit of both hosts alike). What the slow sockets cost nginx is what
+    remains: 1.0 when they cost nothing, 1.11 when the stack spends a ninth more per request,
+    the CPU the 0.9x target allows. None for a repetition without the per-unit figures."""
+    out = []
+    for r in runs:
+        lo, un = r["loaded"], r["unloaded"]
+        by_l, by_u = lo.get("cpu_us_per_req_by_unit") or {}, un.get("cpu_us_per_req_by_unit") or {}
+        if by_l.get(app_unit) and by_u.get(app_unit) and lo.get("cpu_us_per_req") and un.get("cpu_us_per_req"):
+            out.append((lo["cpu_us_per_req"] / un["cpu_us_per_req"]) / (by_l[app_unit] / by_u[app_unit]))
+        else:
+            out.append(None)
+    return out
+
+
+def slow_cpu_ratio(runs, app_unit):
+    """Median of slow_cpu_ratios(); None unless every repetition has it."""
+    ratios = slow_cpu_ratios(runs, app_unit)
+    return med(ratios) if ratios and None not in ratios else None
+
+
 def slot_count(slots):
     """Request slots of a stack (workers x threads, as probed on its host); None when not probed."""
     return slots["workers"] * slots["threads"] if slots else None
@@ -546,6 +589,7 @@ def targets(data):
                        [r["unloaded"] | {"rep": r["rep"]} for r in runs])
         if runs:
             noise[slow_name] = spread(ratios)
+            cpu[slow_name] = cpu_rule[slow_name] = slow_cpu_ratio(runs, STACK_BY_NAME[flavour][4])
         out.append((slow_name, med(ratios) if runs else None, 0.9))
     for flavour, hand in (("coll-gunicorn", "hand-nginx-gunicorn"), ("coll-uwsgi", "hand-nginx-uwsgi")):
         a, b = memory(data, flavour), memory(data, hand)
@@ -709,8 +753,9 @@ def render(out_dir):
               "while wrk (`-c%d`) measures a normal client on `/bench/text`" % (o["slow_clients"], o["connections"]), "",
               "| stack | unloaded req/s | with slow clients req/s | ratio (paired median) | p99 ms unloaded → loaded | "
               "errors under load (non-2xx / socket) | slow sockets open (peak) | closed by the server | "
-              "slow-client generator CPU % |",
-              "|---|---:|---:|---:|---|---|---:|---:|---:|"]
+              "slow-client generator CPU % | server CPU/req µs unloaded → loaded (app server alone) | "
+              "CPU/req loaded ÷ unloaded, over the app server's (per repetition) |",
+              "|---|---:|---:|---:|---|---|---:|---:|---:|---|---|"]
         for s in stacks:
             runs = slow.get(s)
             if not runs:
@@ -718,7 +763,11 @@ def render(out_dir):
             un = [dict(r["unloaded"], rep=r["rep"]) for r in runs]
             lo = [dict(r["loaded"], rep=r["rep"]) for r in runs]
             lo_med = med([r["rps"] for r in lo])
-            L.append("| %s | %s | %s%s | %s | %s → %s | %d / %d | %s | %s | %s |" % (
+            app = STACK_BY_NAME[s][4]
+            app_us = [(r.get("cpu_us_per_req_by_unit") or {}).get(app) for r in un], \
+                [(r.get("cpu_us_per_req_by_unit") or {}).get(app) for r in lo]
+            per_rep = slow_cpu_ratios(runs, app)
+            L.append("| %s | %s | %s%s | %s | %s → %s | %d / %d | %s | %s | %s | %s → %s (%s → %s) | %s |" % (
                 s, fmt(med([r["rps"] for r in un])), fmt(lo_med), " (stalled)" if not lo_med else "",
                 fmt(paired(lo, un), 2), fmt(med([r["p99_us"] / 1e3 for r in un if r.get("ok")]), 1),
                 fmt(med([r["p99_us"] / 1e3 for r in lo if r.get("ok") and r["requests"]]), 1),
@@ -726,11 +775,20 @@ def render(out_dir):
                 fmt(med([r["slow"].get("peak_open") for r in runs])),
                 fmt(med([r["slow"].get("closed_by_server") for r in runs])),
                 fmt(med([100 * r["slow"]["cpu_s"] / r["slow"]["duration_s"] / (m.get("cores") or 1)
-                         for r in runs if "cpu_s" in r["slow"]]), 1)))
+                         for r in runs if "cpu_s" in r["slow"]]), 1),
+                fmt(med([r.get("cpu_us_per_req") for r in un])), fmt(med([r.get("cpu_us_per_req") for r in lo])),
+                fmt(med(app_us[0])), fmt(med(app_us[1])),
+                " ".join(fmt(x, 2) for x in per_rep) if s.startswith("coll-") else "–"))
         L.append("")
         L.append("A stalled server answers nothing: wrk then shows 0 requests and no errors. The slow-client "
                  "generator runs on the same machine as the stacks (% of all its CPU, over its whole run): a "
-                 "CPU-bound stack loses that share in the loaded run whatever it does with the slow sockets.")
+                 "CPU-bound stack loses that share in the loaded run whatever it does with the slow sockets. "
+                 "Without and with the slow clients alternate in order (even repetitions unloaded first). "
+                 "The last column is what the slow sockets cost the stack: its CPU per request with them over "
+                 "without, divided by the same ratio of its app server, which never sees them (nginx holds "
+                 "headers that never end) and so moves only with the machine; 1.00 is no cost, and within "
+                 "the noise of the throughput pairs it decides the verdict (≤ 1.11, the ninth more CPU per "
+                 "request that 0.9× allows).")
     L += ["", "## Notes", "",
           "- Server CPU is the CPU time of the stack's systemd units (cgroup counters: %s) over the requests "
           "answered; journald's is shown apart (request logs go there)." % ", ".join(sorted(
