@@ -515,8 +515,8 @@ def slow_cpu_ratios(runs, app_unit):
 
     The slow clients never finish their headers, so nginx never passes them on: the app server
     answers the same requests in both runs, and its CPU per request moves only with the machine
-    (two cores shared with the load generator, whose speed drifts by up to a fifth between two runs
-    a few seconds apart, every unit of both hosts alike). What the slow sockets cost nginx is what
+    (two cores shared with the load generator; their speed drifts by up to a fifth between two runs
+    a few seconds apart, for every unit of both hosts alike). What the slow sockets cost nginx is what
     remains: 1.0 when they cost nothing, 1.11 when the stack spends a ninth more per request,
     the CPU the 0.9x target allows. None for a repetition without the per-unit figures."""
     out = []
