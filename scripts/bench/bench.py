@@ -509,6 +509,11 @@ def verdict(value, threshold, upper=False, noise=None, cpu=None, ceiling=None, s
     return "noise (%.0f%% off, noise %.0f%%)" % (100 * off, 100 * band)
 
 
+def unit_cpu(run, unit):
+    """One unit's server CPU per request in a run (µs); None when the run did not record it."""
+    return (run.get("cpu_us_per_req_by_unit") or {}).get(unit)
+
+
 def slow_cpu_ratios(runs, app_unit):
     """Per repetition of the slow-client test: the stack's server CPU per request with the slow
     clients over without, divided by the same ratio of its app server alone.
@@ -522,9 +527,9 @@ def slow_cpu_ratios(runs, app_unit):
     out = []
     for r in runs:
         lo, un = r["loaded"], r["unloaded"]
-        by_l, by_u = lo.get("cpu_us_per_req_by_unit") or {}, un.get("cpu_us_per_req_by_unit") or {}
-        if by_l.get(app_unit) and by_u.get(app_unit) and lo.get("cpu_us_per_req") and un.get("cpu_us_per_req"):
-            out.append((lo["cpu_us_per_req"] / un["cpu_us_per_req"]) / (by_l[app_unit] / by_u[app_unit]))
+        app_l, app_u = unit_cpu(lo, app_unit), unit_cpu(un, app_unit)
+        if app_l and app_u and lo.get("cpu_us_per_req") and un.get("cpu_us_per_req"):
+            out.append((lo["cpu_us_per_req"] / un["cpu_us_per_req"]) / (app_l / app_u))
         else:
             out.append(None)
     return out
@@ -764,8 +769,6 @@ def render(out_dir):
             lo = [dict(r["loaded"], rep=r["rep"]) for r in runs]
             lo_med = med([r["rps"] for r in lo])
             app = STACK_BY_NAME[s][4]
-            app_us = [(r.get("cpu_us_per_req_by_unit") or {}).get(app) for r in un], \
-                [(r.get("cpu_us_per_req_by_unit") or {}).get(app) for r in lo]
             per_rep = slow_cpu_ratios(runs, app)
             L.append("| %s | %s | %s%s | %s | %s → %s | %d / %d | %s | %s | %s | %s → %s (%s → %s) | %s |" % (
                 s, fmt(med([r["rps"] for r in un])), fmt(lo_med), " (stalled)" if not lo_med else "",
@@ -777,7 +780,7 @@ def render(out_dir):
                 fmt(med([100 * r["slow"]["cpu_s"] / r["slow"]["duration_s"] / (m.get("cores") or 1)
                          for r in runs if "cpu_s" in r["slow"]]), 1),
                 fmt(med([r.get("cpu_us_per_req") for r in un])), fmt(med([r.get("cpu_us_per_req") for r in lo])),
-                fmt(med(app_us[0])), fmt(med(app_us[1])),
+                fmt(med([unit_cpu(r, app) for r in un])), fmt(med([unit_cpu(r, app) for r in lo])),
                 " ".join(fmt(x, 2) for x in per_rep) if s.startswith("coll-") else "–"))
         L.append("")
         L.append("A stalled server answers nothing: wrk then shows 0 requests and no errors. The slow-client "
