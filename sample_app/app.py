@@ -103,6 +103,13 @@ def _add_probes(app):
         except OSError as exc:
             return jsonify(ok=False, path=path, errno=exc.errno, error=str(exc))
 
+    @app.get("/probe/gc")
+    def probe_gc():
+        # How many objects this worker holds in the collector's permanent generation (gc.freeze).
+        import gc
+
+        return jsonify(pid=os.getpid(), frozen=gc.get_freeze_count())
+
     @app.get("/probe/read")
     def probe_read():
         path = request.args["path"]
