@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from conftest import wait_until
+
 HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "SAMEORIGIN",
@@ -50,15 +52,20 @@ def test_generated_configuration_has_no_gixy_finding(host):
 
 def test_maintenance_file_switches_the_site_to_503_and_back(host, get, app):
     flag = "/etc/nginx/flaskstack-maintenance/%s.on" % app["name"]
+    static = "/static/hello.txt"
+    # The static location caches the flag's absence (open_file_cache_errors) for 1 s.
+    assert get(static).status == 200
     host.run_test("touch %s", flag)
     try:
         response = get("/")
         assert response.status == 503
         assert "Down for maintenance" in response.body
         assert response.headers.get("x-frame-options") == "SAMEORIGIN"
+        assert wait_until(lambda: get(static).status == 503, timeout=3)
     finally:
         host.run_test("rm -f %s", flag)
     assert get("/").status == 200
+    assert wait_until(lambda: get(static).status == 200, timeout=3)
 
 
 def test_slow_clients_do_not_stall_other_clients(host, app):
